@@ -1,4 +1,43 @@
-// Placeholder; replaced by the real dispatcher.
-export async function main(_argv: string[]): Promise<number> {
-  return 0;
+// The kexec-ts command: kexec-tools options (-l, -e, -p, ...) behave as in kexec-tools; a first word
+// naming a subcommand (inspect, doctor, lab, ...) runs that instead.
+import { KexecError } from '../errors.js';
+import type { Sys } from '../sys/types.js';
+import { helpText, VERSION_TEXT } from './help.js';
+import { resolveInvocation } from './invocation.js';
+import { type Io, processIo } from './io.js';
+import { parseArgv } from './parse-argv.js';
+import { exitCodeFor, reportError } from './report.js';
+import { runKexec } from './run-kexec.js';
+import { SUBCOMMANDS } from './subcommands.js';
+
+export interface MainContext {
+  sys?: Sys;
+  io?: Io;
+}
+
+async function defaultSys(): Promise<Sys> {
+  const { realSys } = await import('../sys/index.js');
+  return realSys();
+}
+
+export async function main(argv: readonly string[], ctx: MainContext = {}): Promise<number> {
+  const io = ctx.io ?? processIo;
+  const getSys = async () => ctx.sys ?? (await defaultSys());
+  try {
+    const sub = argv[0] === undefined ? undefined : SUBCOMMANDS[argv[0]];
+    if (sub) return await sub(argv.slice(1), { io, getSys });
+    const inv = resolveInvocation(parseArgv(argv));
+    if (inv.mode === 'help') {
+      io.stdout(helpText());
+      return 0;
+    }
+    if (inv.mode === 'version') {
+      io.stdout(`${VERSION_TEXT}\n`);
+      return 0;
+    }
+    return runKexec(inv, await getSys(), io);
+  } catch (err) {
+    reportError(err, io, argv.includes('--json'));
+    return err instanceof KexecError || err instanceof Error ? exitCodeFor(err) : 1;
+  }
 }

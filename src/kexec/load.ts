@@ -1,0 +1,144 @@
+// @ts-nocheck -- TEMPORARY until formats/sys/lab APIs land
+// Loading a kernel: choose the syscall (file load first, as kexec-tools >= 2.0.27), prepare the image
+// (whole-file decompression into a memfd), check what can be checked before any syscall, then load.
+import { FormatError, StateError, SyscallError, UsageError } from '../errors.js';
+import { prepareKernel } from '../formats/probe.js';
+import { FALLBACK_ERRNOS } from '../sys/errno.js';
+import {
+  KEXEC_FILE_NO_INITRAMFS,
+  KEXEC_FILE_ON_CRASH,
+  KEXEC_FILE_UNLOAD,
+  KEXEC_ON_CRASH,
+  type Sys,
+} from '../sys/types.js';
+import { hasCrashReservation } from './iomem.js';
+
+export type SyscallChoice = 'auto' | 'file' | 'load';
+
+export interface LoadRequest {
+  kernel: string;
+  initrd?: string | undefined;
+  cmdline: string;
+  crash: boolean;
+  syscall: SyscallChoice;
+}
+
+export interface LoadResult {
+  syscall: 'kexec_file_load' | 'kexec_load';
+  kernelType: string;
+  /** Whole-file compression that was undone before loading, if any. */
+  compression?: string | undefined;
+  flags: number;
+  cmdline: string;
+  /** Why we fell back from kexec_file_load, when we did. */
+  fallbackFrom?: SyscallError | undefined;
+}
+
+/** What the x86 setup header allows, without the terminating NUL (Documentation/arch/x86/boot.rst). */
+const DEFAULT_CMDLINE_MAX = 2047;
+
+/** Thrown with -s when file load failed with an errno kexec-tools would fall back on: exit 253. */
+export class FallbackNeededError extends SyscallError {
+  override readonly code = 'E_FALLBACK';
+}
+
+export function requireCrashReservation(sys: Sys): void {
+  if (!hasCrashReservation(sys.readText('/proc/iomem'), sys.readText('/sys/kernel/kexec_crash_size'))) {
+    throw new StateError('Memory for crashkernel is not reserved', {
+      hint: 'boot the running kernel with crashkernel=SIZE (e.g. crashkernel=256M) and try -p again; kexec-ts doctor shows the reservation',
+    });
+  }
+}
+
+export function loadKernel(sys: Sys, req: LoadRequest, debug: (s: string) => void = () => {}): LoadResult {
+  if (req.crash) requireCrashReservation(sys);
+  const raw = sys.readFile(req.kernel);
+  const prepared = prepareKernel(raw);
+  const kernelType = prepared.match.name;
+  debug(
+    `kernel ${req.kernel}: ${kernelType}${prepared.compression ? `, ${prepared.compression}-compressed file` : ''}`,
+  );
+  const maxCmdline = prepared.cmdlineMax ?? DEFAULT_CMDLINE_MAX;
+  if (Buffer.byteLength(req.cmdline) > maxCmdline) {
+    throw new UsageError(
+      `command line is ${Buffer.byteLength(req.cmdline)} bytes; ${req.kernel} accepts at most ${maxCmdline}`,
+      { hint: 'shorten --append/--command-line (the limit is the kernel setup header cmdline_size)' },
+    );
+  }
+  if (req.syscall === 'load') return kexecLoadPath(kernelType);
+  if (!prepared.fileLoadable) {
+    if (req.syscall === 'file') {
+      throw new FormatError(
+        `${req.kernel} is ${kernelType}; kexec_file_load on ${sys.arch} takes a bzImage (64-bit, boot protocol >= 2.12)`,
+        kernelType,
+        undefined,
+        { hint: 'use a bzImage (/boot/vmlinuz-*), or the kexec_load path (-c) when it supports this type' },
+      );
+    }
+    return kexecLoadPath(kernelType);
+  }
+  let flags = 0;
+  if (req.crash) flags |= KEXEC_FILE_ON_CRASH;
+  // Pass the original file when nothing was undone, so IMA can see its xattrs (kexec-tools master does too).
+  const kernelFd = prepared.compression
+    ? sys.memfdFromBytes('kernel', prepared.bytes)
+    : sys.openRead(req.kernel);
+  let initrdFd = -1;
+  try {
+    if (req.initrd !== undefined) initrdFd = sys.openRead(req.initrd);
+    else flags |= KEXEC_FILE_NO_INITRAMFS;
+    debug(
+      `kexec_file_load(kernel_fd=${kernelFd}, initrd_fd=${initrdFd}, cmdline=${JSON.stringify(req.cmdline)}, flags=0x${flags.toString(16)})`,
+    );
+    try {
+      sys.kexecFileLoad(kernelFd, initrdFd, req.cmdline, flags);
+    } catch (err) {
+      if (!(err instanceof SyscallError) || !FALLBACK_ERRNOS.has(err.errno)) throw err;
+      if (req.syscall === 'file') {
+        throw new FallbackNeededError(err.syscall, err.args, err.errno, err.errnoValue, {
+          hint: err.hint,
+          cause: err,
+        });
+      }
+      return kexecLoadPath(kernelType, err);
+    }
+  } finally {
+    sys.close(kernelFd);
+    if (initrdFd >= 0) sys.close(initrdFd);
+  }
+  return {
+    syscall: 'kexec_file_load',
+    kernelType,
+    compression: prepared.compression,
+    flags,
+    cmdline: req.cmdline,
+  };
+}
+
+/** The kexec_load path needs our own loaders and purgatory, which do not exist yet. */
+function kexecLoadPath(kernelType: string, fallbackFrom?: SyscallError): never {
+  const prefix = fallbackFrom ? `${fallbackFrom.message}, and the kexec_load fallback` : 'kexec_load (-c)';
+  throw new UsageError(`${prefix} has no ${kernelType} loader in this version of kexec-ts`, {
+    hint: fallbackFrom?.hint ?? 'use kexec_file_load (the default, or -s) with a bzImage kernel',
+    cause: fallbackFrom,
+  });
+}
+
+/** -u: unload the image (or with crash, the crash image). Mirrors kexec-tools' syscall choice. */
+export function unloadKernel(
+  sys: Sys,
+  crash: boolean,
+  syscall: SyscallChoice,
+): 'kexec_file_load' | 'kexec_load' {
+  if (syscall !== 'load') {
+    try {
+      sys.kexecFileLoad(-1, -1, '', KEXEC_FILE_UNLOAD | (crash ? KEXEC_FILE_ON_CRASH : 0));
+      return 'kexec_file_load';
+    } catch (err) {
+      if (syscall === 'file' || !(err instanceof SyscallError) || !FALLBACK_ERRNOS.has(err.errno)) throw err;
+    }
+  }
+  // kexec_load with no segments unloads (kernel/kexec.c do_kexec_load()).
+  sys.kexecLoad(0n, [], crash ? KEXEC_ON_CRASH : 0);
+  return 'kexec_load';
+}
