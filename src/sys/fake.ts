@@ -1,0 +1,267 @@
+// A Sys that never touches the kernel: files come from a map, calls are recorded in order, and the
+// kexec state files in /sys/kernel follow successful loads and unloads like the kernel's do.
+import { FileError } from '../errors.js';
+import { kexecFileLoadArgs, kexecLoadArgs, syscallError } from './errno.js';
+import {
+  type Arch,
+  KEXEC_FILE_NO_INITRAMFS,
+  KEXEC_FILE_ON_CRASH,
+  KEXEC_FILE_UNLOAD,
+  KEXEC_ON_CRASH,
+  type KexecSegment,
+  LINUX_REBOOT_CMD_KEXEC,
+  type NetInterface,
+  type Sys,
+} from './types.js';
+
+export type FakeMethod = Exclude<keyof Sys, 'arch'>;
+/** An errno name to fail with, or a function deciding per call (undefined = succeed). */
+export type FakeFailure = string | ((args: readonly unknown[]) => string | undefined);
+
+export interface FakeSysOptions {
+  arch?: Arch;
+  /** path -> contents; strings are stored as UTF-8. */
+  files?: Record<string, Uint8Array | string>;
+  /** Directories that exist even with no files under them (e.g. /sys/firmware/efi). */
+  dirs?: string[];
+  interfaces?: NetInterface[];
+  /** Default true. Without it kexec loads and reboot fail with EPERM, as in the kernel. */
+  capSysBoot?: boolean;
+  /** Default true: /sys/kernel/kexec_loaded and kexec_crash_loaded exist (starting at 0). */
+  kexecSysfs?: boolean;
+  failures?: Partial<Record<FakeMethod, FakeFailure>>;
+  /** program -> resolved path for which(). */
+  which?: Record<string, string>;
+  /** Exit code for spawn(), or a function of argv. Default 0. */
+  spawn?: number | ((argv: readonly string[]) => number);
+}
+
+export interface FakeCall {
+  name: FakeMethod;
+  args: unknown[];
+}
+
+/** What the fake kernel holds after a successful load. */
+export interface FakeImage {
+  via: 'kexec_file_load' | 'kexec_load';
+  kernel?: Uint8Array;
+  initrd?: Uint8Array;
+  cmdline?: string;
+  entry?: bigint;
+  segments?: KexecSegment[];
+  flags: number;
+}
+
+export const KEXEC_LOADED = '/sys/kernel/kexec_loaded';
+export const KEXEC_CRASH_LOADED = '/sys/kernel/kexec_crash_loaded';
+
+export class FakeSys implements Sys {
+  readonly arch: Arch;
+  readonly calls: FakeCall[] = [];
+  readonly files = new Map<string, Uint8Array>();
+  readonly dirs: Set<string>;
+  /** Images the fake kernel holds: `normal` (-l) and `crash` (-p). */
+  readonly images: { normal?: FakeImage; crash?: FakeImage } = {};
+  interfaceList: NetInterface[];
+  private readonly fds = new Map<number, Uint8Array>();
+  private nextFd = 100;
+
+  constructor(private readonly options: FakeSysOptions = {}) {
+    this.arch = options.arch ?? 'x86_64';
+    this.dirs = new Set(options.dirs ?? []);
+    this.interfaceList = (options.interfaces ?? [{ name: 'lo', up: true }]).map((i) => ({ ...i }));
+    if (options.kexecSysfs ?? true) {
+      this.setText(KEXEC_LOADED, '0\n');
+      this.setText(KEXEC_CRASH_LOADED, '0\n');
+    }
+    for (const [path, data] of Object.entries(options.files ?? {})) this.setFile(path, data);
+  }
+
+  setFile(path: string, data: Uint8Array | string): void {
+    this.files.set(path, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+  }
+
+  setText(path: string, text: string): void {
+    this.setFile(path, text);
+  }
+
+  /** Recorded calls of one method, in order. */
+  callsOf(name: FakeMethod): FakeCall[] {
+    return this.calls.filter((c) => c.name === name);
+  }
+
+  /** The bytes behind a fake fd (memfd or openRead), if still open. */
+  fdData(fd: number): Uint8Array | undefined {
+    return this.fds.get(fd);
+  }
+
+  kexecFileLoad(kernelFd: number, initrdFd: number, cmdline: string, flags: number): void {
+    this.record('kexecFileLoad', [kernelFd, initrdFd, cmdline, flags]);
+    const unload = (flags & KEXEC_FILE_UNLOAD) !== 0;
+    const args = kexecFileLoadArgs(kernelFd, initrdFd, unload ? 0 : Buffer.byteLength(cmdline) + 1, flags);
+    this.maybeFail('kexecFileLoad', [kernelFd, initrdFd, cmdline, flags], 'kexec_file_load', args);
+    this.checkKexecAllowed('kexec_file_load', args);
+    const slot = flags & KEXEC_FILE_ON_CRASH ? 'crash' : 'normal';
+    if (unload) {
+      this.setImage(slot, undefined);
+      return;
+    }
+    const kernel = this.fds.get(kernelFd);
+    const initrd = flags & KEXEC_FILE_NO_INITRAMFS ? undefined : this.fds.get(initrdFd);
+    if (!kernel || (!(flags & KEXEC_FILE_NO_INITRAMFS) && !initrd))
+      throw syscallError('kexec_file_load', args, 'EBADF');
+    this.setImage(slot, { via: 'kexec_file_load', kernel, ...(initrd ? { initrd } : {}), cmdline, flags });
+  }
+
+  kexecLoad(entry: bigint, segments: readonly KexecSegment[], flags: number): void {
+    this.record('kexecLoad', [entry, segments, flags]);
+    const args = kexecLoadArgs(entry, segments.length, flags);
+    this.maybeFail('kexecLoad', [entry, segments, flags], 'kexec_load', args);
+    this.checkKexecAllowed('kexec_load', args);
+    const slot = flags & KEXEC_ON_CRASH ? 'crash' : 'normal';
+    this.setImage(
+      slot,
+      segments.length === 0 ? undefined : { via: 'kexec_load', entry, segments: [...segments], flags },
+    );
+  }
+
+  /** Records and returns: a test asserts `callsOf('reboot')`. Fails with EINVAL when nothing is loaded. */
+  reboot(cmd: number): void {
+    this.record('reboot', [cmd]);
+    const args = `cmd=0x${cmd.toString(16)}`;
+    this.maybeFail('reboot', [cmd], 'reboot', args);
+    if (!(this.options.capSysBoot ?? true)) throw syscallError('reboot', args, 'EPERM');
+    if (cmd === LINUX_REBOOT_CMD_KEXEC && !this.images.normal) throw syscallError('reboot', args, 'EINVAL');
+  }
+
+  sync(): void {
+    this.record('sync', []);
+  }
+
+  memfdFromBytes(name: string, data: Uint8Array): number {
+    this.record('memfdFromBytes', [name, data.length]);
+    this.maybeFail(
+      'memfdFromBytes',
+      [name, data.length],
+      'memfd_create',
+      `${JSON.stringify(name)}, MFD_CLOEXEC`,
+    );
+    return this.newFd(data.slice());
+  }
+
+  openRead(path: string): number {
+    this.record('openRead', [path]);
+    const errno = this.failureFor('openRead', [path]);
+    if (errno) throw new FileError(path, errno);
+    const data = this.files.get(path);
+    if (!data) throw new FileError(path, this.isDir(path) ? 'EISDIR' : 'ENOENT');
+    return this.newFd(data);
+  }
+
+  close(fd: number): void {
+    this.record('close', [fd]);
+    this.fds.delete(fd);
+  }
+
+  readFile(path: string): Uint8Array {
+    this.record('readFile', [path]);
+    const errno = this.failureFor('readFile', [path]);
+    if (errno) throw new FileError(path, errno);
+    const data = this.files.get(path);
+    if (!data) throw new FileError(path, this.isDir(path) ? 'EISDIR' : 'ENOENT');
+    return data;
+  }
+
+  readText(path: string): string | undefined {
+    this.record('readText', [path]);
+    if (this.failureFor('readText', [path])) return undefined;
+    const data = this.files.get(path);
+    return data ? Buffer.from(data).toString('utf8') : undefined;
+  }
+
+  listDir(path: string): string[] | undefined {
+    this.record('listDir', [path]);
+    if (this.failureFor('listDir', [path]) || !this.isDir(path)) return undefined;
+    const prefix = path.endsWith('/') ? path : `${path}/`;
+    const names = new Set<string>();
+    for (const p of [...this.files.keys(), ...this.dirs]) {
+      if (p.startsWith(prefix) && p.length > prefix.length) names.add(p.slice(prefix.length).split('/')[0]!);
+    }
+    return [...names].sort();
+  }
+
+  interfaces(): NetInterface[] {
+    this.record('interfaces', []);
+    this.maybeFail('interfaces', [], 'ioctl', 'SIOCGIFFLAGS');
+    return this.interfaceList.map((i) => ({ ...i }));
+  }
+
+  ifdown(name: string): void {
+    this.record('ifdown', [name]);
+    const args = `SIOCSIFFLAGS, {ifr_name=${JSON.stringify(name)}}`;
+    this.maybeFail('ifdown', [name], 'ioctl', args);
+    const iface = this.interfaceList.find((i) => i.name === name);
+    if (!iface) throw syscallError('ioctl', args, 'ENODEV');
+    iface.up = false;
+  }
+
+  hasCapSysBoot(): boolean {
+    this.record('hasCapSysBoot', []);
+    return this.options.capSysBoot ?? true;
+  }
+
+  spawn(argv: readonly string[]): number {
+    this.record('spawn', [[...argv]]);
+    const s = this.options.spawn ?? 0;
+    return typeof s === 'number' ? s : s(argv);
+  }
+
+  which(program: string): string | undefined {
+    this.record('which', [program]);
+    return this.options.which?.[program];
+  }
+
+  private record(name: FakeMethod, args: unknown[]): void {
+    this.calls.push({ name, args });
+  }
+
+  private failureFor(name: FakeMethod, args: readonly unknown[]): string | undefined {
+    const f = this.options.failures?.[name];
+    return typeof f === 'function' ? f(args) : f;
+  }
+
+  private maybeFail(name: FakeMethod, args: readonly unknown[], syscall: string, argsText: string): void {
+    const errno = this.failureFor(name, args);
+    if (errno) throw syscallError(syscall, argsText, errno);
+  }
+
+  // The kernel's own gates, in its order (kernel/kexec_core.c kexec_load_permitted()).
+  private checkKexecAllowed(syscall: string, args: string): void {
+    const disabled = this.readRaw('/proc/sys/kernel/kexec_load_disabled');
+    if (!(this.options.capSysBoot ?? true) || disabled?.trim() === '1')
+      throw syscallError(syscall, args, 'EPERM');
+  }
+
+  private setImage(slot: 'normal' | 'crash', image: FakeImage | undefined): void {
+    if (image) this.images[slot] = image;
+    else delete this.images[slot];
+    const path = slot === 'crash' ? KEXEC_CRASH_LOADED : KEXEC_LOADED;
+    if (this.files.has(path)) this.setText(path, image ? '1\n' : '0\n');
+  }
+
+  private readRaw(path: string): string | undefined {
+    const data = this.files.get(path);
+    return data ? Buffer.from(data).toString('utf8') : undefined;
+  }
+
+  private isDir(path: string): boolean {
+    const prefix = path.endsWith('/') ? path : `${path}/`;
+    return this.dirs.has(path) || [...this.files.keys()].some((p) => p.startsWith(prefix));
+  }
+
+  private newFd(data: Uint8Array): number {
+    const fd = this.nextFd++;
+    this.fds.set(fd, data);
+    return fd;
+  }
+}
