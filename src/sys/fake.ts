@@ -256,7 +256,7 @@ export class FakeSys implements Sys {
 
   private isDir(path: string): boolean {
     const prefix = path.endsWith('/') ? path : `${path}/`;
-    return this.dirs.has(path) || [...this.files.keys()].some((p) => p.startsWith(prefix));
+    return this.dirs.has(path) || [...this.files.keys(), ...this.dirs].some((p) => p.startsWith(prefix));
   }
 
   private newFd(data: Uint8Array): number {
