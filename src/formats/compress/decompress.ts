@@ -1,0 +1,123 @@
+// Whole-buffer decompression with a hard cap on the output (decompression bombs -> LimitError).
+// gzip and zstd come from node:zlib, which enforces the cap while inflating (maxOutputLength).
+// xz and lzma come from @napi-rs/lzma (prebuilt, no compiler needed; see docs/formats.md), which has
+// no output cap, so the size the file declares is checked first and the real size after.
+import { createRequire } from 'node:module';
+import * as zlib from 'node:zlib';
+import { FormatError, KexecError, LimitError } from '../../errors.js';
+import { type CompressionName, detectCompression } from './detect.js';
+import { LZMA_SIZE_UNKNOWN, LzmaAloneHeader, xzDeclaredSize } from './xz-index.js';
+
+/** Default output cap: 512 MiB, far above any real kernel or initramfs we expect to load. */
+export const DEFAULT_MAX_OUTPUT = 512 * 1024 * 1024;
+
+interface LzmaCodec {
+  decompressSync(input: Uint8Array): Uint8Array;
+}
+interface LzmaModule {
+  xz: LzmaCodec;
+  lzma: LzmaCodec;
+}
+let lzmaModule: LzmaModule | undefined;
+/** Loaded on first use: the native binding is only needed for xz/lzma input. */
+function loadLzma(): LzmaModule {
+  if (lzmaModule === undefined) {
+    const require = createRequire(import.meta.url);
+    lzmaModule = require('@napi-rs/lzma') as LzmaModule;
+  }
+  return lzmaModule;
+}
+
+function tooLarge(kind: string, maxOutput: number, cause?: unknown): LimitError {
+  return new LimitError(`${kind} output exceeds the ${maxOutput}-byte limit`, kind, undefined, {
+    cause,
+    hint: 'the file may be a decompression bomb; raise the limit only for a file you trust',
+  });
+}
+
+/** node:zlib reports an exceeded maxOutputLength as a RangeError with this code. */
+function isBufferTooLarge(e: unknown): boolean {
+  return e instanceof RangeError && (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+}
+
+function viaZlib(kind: string, maxOutput: number, run: (opts: zlib.ZlibOptions) => Uint8Array): Uint8Array {
+  try {
+    return run({ maxOutputLength: maxOutput });
+  } catch (e) {
+    if (isBufferTooLarge(e)) throw tooLarge(kind, maxOutput, e);
+    throw new FormatError(`${kind} data is corrupt: ${(e as Error).message}`, kind, undefined, { cause: e });
+  }
+}
+
+function viaLzma(kind: 'xz' | 'lzma', bytes: Uint8Array, maxOutput: number): Uint8Array {
+  // Refuse before decoding when the file itself declares too much output.
+  let declared: bigint | number | undefined;
+  if (kind === 'xz') declared = xzDeclaredSize(bytes);
+  else {
+    const size = LzmaAloneHeader.decode(bytes).uncompressed_size;
+    declared = size === LZMA_SIZE_UNKNOWN ? undefined : size;
+  }
+  if (declared !== undefined && declared > maxOutput) throw tooLarge(kind, maxOutput);
+  let codec: LzmaCodec;
+  try {
+    codec = loadLzma()[kind];
+  } catch (e) {
+    throw new FormatError(`${kind} decoder unavailable: ${(e as Error).message}`, kind, undefined, {
+      cause: e,
+      hint: 'reinstall dependencies so the @napi-rs/lzma prebuilt binary for this platform is present',
+    });
+  }
+  let out: Uint8Array;
+  try {
+    out = codec.decompressSync(bytes);
+  } catch (e) {
+    throw new FormatError(`${kind} data is corrupt: ${(e as Error).message}`, kind, undefined, { cause: e });
+  }
+  if (out.byteLength > maxOutput) throw tooLarge(kind, maxOutput);
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
+
+/**
+ * Decompress a whole buffer. `kind` defaults to the format detected from the magic. Throws
+ * FormatError for an unsupported or corrupt stream and LimitError when output would exceed `maxOutput`.
+ */
+export function decompress(
+  bytes: Uint8Array,
+  maxOutput: number = DEFAULT_MAX_OUTPUT,
+  kind: CompressionName | undefined = detectCompression(bytes),
+): Uint8Array {
+  try {
+    switch (kind) {
+      case 'gzip':
+        return viaZlib('gzip', maxOutput, (o) => zlib.gunzipSync(bytes, o));
+      case 'zstd': {
+        const z = zlib as { zstdDecompressSync?: (b: Uint8Array, o: zlib.ZlibOptions) => Uint8Array };
+        if (z.zstdDecompressSync === undefined) {
+          throw new FormatError('zstd decompression needs Node.js >= 22.15', 'zstd', undefined, {
+            hint: 'run kexec-ts with Node.js 24 (npm installs it as a dev dependency)',
+          });
+        }
+        const fn = z.zstdDecompressSync;
+        return viaZlib('zstd', maxOutput, (o) => fn(bytes, o));
+      }
+      case 'xz':
+      case 'lzma':
+        return viaLzma(kind, bytes, maxOutput);
+      default:
+        throw new FormatError(
+          kind === undefined
+            ? 'data is not compressed in a known format'
+            : `${kind} decompression is not supported`,
+          kind ?? 'compressed',
+          0,
+          { hint: 'kexec-tools undoes gzip, zstd, xz and lzma whole-file compression only' },
+        );
+    }
+  } catch (e) {
+    // Anything else a decoder throws on hostile input becomes a FormatError, never a raw error.
+    if (e instanceof KexecError) throw e;
+    throw new FormatError(`${kind} decompression failed: ${(e as Error).message}`, kind ?? 'compressed', 0, {
+      cause: e,
+    });
+  }
+}

@@ -1,0 +1,245 @@
+// inspectImage: a JSON-able description of a kernel or initramfs for `kexec-ts inspect`, built on
+// the probes. It describes rather than judges: malformed input yields warnings, not exceptions.
+import { KexecError } from '../errors.js';
+import type { BzImage } from './bzimage/parse.js';
+import { flagNames, formatProtocol, XLOADFLAG_NAMES } from './bzimage/setup-header.js';
+import { DEFAULT_MAX_OUTPUT, decompress } from './compress/decompress.js';
+import { canDecompress, detectCompression } from './compress/detect.js';
+import { isCpio, summarizeCpio } from './cpio/newc.js';
+import { decodeElfHeader, ELF_MACHINES, isElf } from './elf/ehdr.js';
+import { PT_LOAD } from './elf/phdr.js';
+import type { ElfImage } from './elf/probe.js';
+import { parsePe } from './pe/pe.js';
+import { type ProbeMatch, probeAll } from './probe.js';
+
+export interface ImageInfo {
+  name?: string;
+  /** Loader name ('bzImage64', 'elf-x86_64', ...), 'initramfs', 'elf', 'compressed' or 'unknown'. */
+  type: string;
+  arch?: string;
+  kernelVersion?: string;
+  /** Whole-file compression (what kexec-tools undoes before probing). */
+  compression?: string;
+  /** Compression of the kernel inside a bzImage (payload_offset). */
+  payloadCompression?: string;
+  /** Boot protocol, e.g. "2.15". */
+  protocol?: string;
+  relocatable?: boolean;
+  /** 64-bit values are hex strings, e.g. "0x1000000". */
+  prefAddress?: string;
+  kernelAlignment?: string;
+  initSize?: string;
+  entry?: string;
+  cmdlineSize?: number;
+  xloadflags?: string[];
+  members?: number;
+  pe: boolean;
+  signed: boolean;
+  /** File size in bytes. */
+  size: number;
+  decompressedSize?: number;
+  /** The syscalls kexec-ts can use to load this image (empty: describe only). */
+  loadPaths: string[];
+  notes: string[];
+  warnings: string[];
+}
+
+export interface InspectOptions {
+  maxOutput?: number;
+}
+
+const hex = (n: number | bigint) => `0x${n.toString(16)}`;
+
+function describeBzImage(info: ImageInfo, bz: BzImage, is64: boolean): void {
+  const h = bz.header;
+  info.arch = is64 ? 'x86_64' : 'x86';
+  if (bz.kernelVersion !== undefined) info.kernelVersion = bz.kernelVersion;
+  if (bz.payloadCompression !== undefined) info.payloadCompression = bz.payloadCompression;
+  info.protocol = formatProtocol(bz.protocol);
+  if (h.relocatable_kernel !== undefined) info.relocatable = h.relocatable_kernel !== 0;
+  if (h.pref_address !== undefined) info.prefAddress = hex(h.pref_address);
+  if (h.kernel_alignment !== undefined) info.kernelAlignment = hex(h.kernel_alignment);
+  if (h.init_size !== undefined) info.initSize = hex(h.init_size);
+  // cmdline_size is 2.06+; "With protocol version 2.05 and earlier, the maximum size was 255".
+  info.cmdlineSize = h.cmdline_size ?? 255;
+  if (h.xloadflags !== undefined) info.xloadflags = flagNames(h.xloadflags, XLOADFLAG_NAMES);
+  info.pe = bz.pe !== undefined;
+  info.signed = bz.pe?.signed ?? false;
+  info.loadPaths = is64 ? ['kexec_file_load', 'kexec_load'] : ['kexec_load'];
+  info.warnings.push(...bz.warnings);
+  if (is64 && !info.signed) {
+    info.notes.push(
+      'unsigned: kexec_file_load rejects it when the running kernel enforces signatures (lockdown, KEXEC_SIG_FORCE)',
+    );
+  }
+  if (!is64)
+    info.notes.push('not a 64-bit bzImage (protocol < 2.12 or xloadflags lack 64-bit bits): kexec_load only');
+}
+
+/** "Linux version ..." inside an uncompressed kernel (vmlinux, arm64 Image), first 64 MiB only. */
+function findLinuxVersion(bytes: Uint8Array): string | undefined {
+  const hay = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 64 << 20));
+  const at = hay.indexOf('Linux version ');
+  if (at < 0) return undefined;
+  const end = hay.indexOf(0, at);
+  const s = hay
+    .subarray(at + 14, end < 0 ? Math.min(at + 270, hay.length) : Math.min(end, at + 270))
+    .toString('latin1');
+  return s.replace(/\n.*$/s, '').trim() || undefined;
+}
+
+function describeElf(info: ImageInfo, elf: ElfImage, loadable: boolean): void {
+  info.arch = elf.arch ?? `e_machine ${elf.header.e_machine}`;
+  info.entry = hex(elf.header.e_entry);
+  info.notes.push(
+    `ELF${elf.header.ei_class === 2 ? 64 : 32} ${elf.header.endian.toUpperCase()}, ${elf.phdrs.filter((p) => p.p_type === PT_LOAD).length} PT_LOAD of ${elf.phdrs.length} segments`,
+  );
+  info.loadPaths = loadable ? ['kexec_load'] : [];
+}
+
+function describeMatch(info: ImageInfo, m: ProbeMatch, bytes: Uint8Array): void {
+  info.type = m.name;
+  switch (m.name) {
+    case 'bzImage64':
+    case 'bzImage':
+      describeBzImage(info, m.header, m.name === 'bzImage64');
+      return;
+    case 'elf-x86_64':
+      describeElf(info, m.header, true);
+      break;
+    case 'arm64-Image':
+      info.arch = 'arm64';
+      info.notes.push(
+        `text_offset ${hex(m.header.textOffset)}, image_size ${hex(m.header.imageSize)}, ${m.header.pageSize} pages`,
+      );
+      info.notes.push('arm64 kernel: kexec-ts loads x86_64 kernels only');
+      break;
+    case 'pe':
+      info.arch = m.header.arch ?? `machine ${hex(m.header.machine)}`;
+      info.notes.push('a PE image that is not a bzImage or arm64 Image (an EFI application, zboot or UKI)');
+      info.warnings.push(...m.header.warnings);
+      break;
+    case 'multiboot':
+    case 'multiboot2':
+      info.notes.push(`${m.name} header at ${hex(m.header.offset)}; kexec-ts has no multiboot loader`);
+      break;
+  }
+  const pe = m.name === 'pe' ? m.header : parsePe(bytes);
+  info.pe = pe !== undefined;
+  info.signed = pe?.signed ?? false;
+  const version = findLinuxVersion(bytes);
+  if (version !== undefined) info.kernelVersion = version;
+}
+
+/** Describe bytes whose outer compression (if any) has been undone. */
+function describe(info: ImageInfo, bytes: Uint8Array): void {
+  if (isCpio(bytes)) {
+    info.type = 'initramfs';
+    try {
+      const s = summarizeCpio(bytes);
+      info.members = s.members;
+      if (s.next !== undefined)
+        info.notes.push(`followed by another archive (${s.next}), as an early-microcode initramfs is`);
+    } catch (e) {
+      if (!(e instanceof KexecError)) throw e;
+      info.warnings.push(`cpio: ${e.message}`);
+    }
+    return;
+  }
+  const { match, reasons } = probeAll(bytes);
+  if (match) {
+    describeMatch(info, match, bytes);
+    return;
+  }
+  if (isElf(bytes)) {
+    info.type = 'elf';
+    try {
+      const h = decodeElfHeader(bytes);
+      info.arch = ELF_MACHINES[h.e_machine] ?? `e_machine ${h.e_machine}`;
+    } catch (e) {
+      if (!(e instanceof KexecError)) throw e;
+    }
+  }
+  info.notes.push(...reasons);
+}
+
+/** Describe a kernel image, compressed kernel or initramfs. Throws only on a bug. */
+export function inspectImage(bytes: Uint8Array, name?: string, options: InspectOptions = {}): ImageInfo {
+  const info: ImageInfo = {
+    type: 'unknown',
+    pe: false,
+    signed: false,
+    size: bytes.byteLength,
+    loadPaths: [],
+    notes: [],
+    warnings: [],
+  };
+  if (name !== undefined) info.name = name;
+  const kind = detectCompression(bytes);
+  if (kind === undefined) {
+    describe(info, bytes);
+    return info;
+  }
+  info.compression = kind;
+  if (!canDecompress(kind)) {
+    info.type = 'compressed';
+    info.warnings.push(
+      `${kind} whole-file compression: kexec-tools cannot undo it, so no loader can use this file`,
+    );
+    return info;
+  }
+  let inner: Uint8Array;
+  try {
+    inner = decompress(bytes, options.maxOutput ?? DEFAULT_MAX_OUTPUT, kind);
+  } catch (e) {
+    if (!(e instanceof KexecError)) throw e;
+    info.type = 'compressed';
+    info.warnings.push(e.message);
+    return info;
+  }
+  info.decompressedSize = inner.byteLength;
+  describe(info, inner);
+  return info;
+}
+
+const LABELS: ReadonlyArray<readonly [keyof ImageInfo, string]> = [
+  ['name', 'file'],
+  ['type', 'type'],
+  ['arch', 'arch'],
+  ['kernelVersion', 'kernel version'],
+  ['size', 'size'],
+  ['compression', 'compression'],
+  ['decompressedSize', 'decompressed size'],
+  ['payloadCompression', 'payload compression'],
+  ['protocol', 'boot protocol'],
+  ['relocatable', 'relocatable'],
+  ['prefAddress', 'pref_address'],
+  ['kernelAlignment', 'kernel_alignment'],
+  ['initSize', 'init_size'],
+  ['cmdlineSize', 'cmdline_size'],
+  ['xloadflags', 'xloadflags'],
+  ['entry', 'entry'],
+  ['members', 'cpio members'],
+  ['pe', 'PE/EFI stub'],
+  ['signed', 'signed'],
+  ['loadPaths', 'load with'],
+];
+
+/** Human form: one aligned "key: value" line per known field, then notes and warnings. */
+export function formatImageInfo(info: ImageInfo): string {
+  const rows: [string, string][] = [];
+  for (const [key, label] of LABELS) {
+    const v = info[key];
+    if (v === undefined) continue;
+    if (key === 'loadPaths' && Array.isArray(v) && v.length === 0) rows.push([label, '(describe only)']);
+    else
+      rows.push([
+        label,
+        Array.isArray(v) ? v.join(', ') : typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v),
+      ]);
+  }
+  for (const n of info.notes) rows.push(['note', n]);
+  for (const w of info.warnings) rows.push(['warning', w]);
+  const width = Math.max(...rows.map(([k]) => k.length)) + 1;
+  return rows.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`).join('\n');
+}
