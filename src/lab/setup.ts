@@ -120,8 +120,7 @@ const APT_ENV = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 async function ensureHostPackages(log: (s: string) => void): Promise<void> {
   const missing: string[] = [];
   for (const pkg of HOST_PACKAGES) {
-    const r = await run(['dpkg-query', '-W', '-f=${Status}', pkg], { allowFail: true });
-    if (!r.stdout.includes('install ok installed')) missing.push(pkg);
+    if (!(await hostHasPackage(pkg))) missing.push(pkg);
   }
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0) {
@@ -137,6 +136,12 @@ async function ensureHostPackages(log: (s: string) => void): Promise<void> {
     await run(['apt-get', 'update'], { env: APT_ENV, hint: 'check access to the Debian archive' });
     await run(install, { env: APT_ENV, hint: 'check access to the Debian archive' });
   }
+}
+
+async function hostHasPackage(pkg: string): Promise<boolean> {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a dpkg-query format, not a JS template
+  const r = await run(['dpkg-query', '-W', '-f=${Status}', pkg], { allowFail: true });
+  return r.stdout.includes('install ok installed');
 }
 
 interface Kernel {
@@ -212,8 +217,7 @@ async function fetchMissingLibs(pkg: string, paths: ReturnType<typeof labPaths>,
       const dep = m[1]!;
       if (seen.has(dep)) continue;
       seen.add(dep);
-      const st = await run(['dpkg-query', '-W', '-f=${Status}', dep], { allowFail: true });
-      if (st.stdout.includes('install ok installed')) continue;
+      if (await hostHasPackage(dep)) continue;
       const root = await fetchDeb(dep, paths, log);
       for (const d of ['usr/lib/x86_64-linux-gnu', 'lib/x86_64-linux-gnu']) {
         if (existsSync(join(root, d))) dirs.push(join(root, d));

@@ -1,0 +1,60 @@
+// The library entry point for tests and the demo: set up (cached), build (cached), boot, wait for READY.
+import { type BootEvent, DEFAULT_READY_TIMEOUT_MS, GuestConsole, type TranscriptLine } from './console.js';
+import { type Compression, type LabBuild, labBuild } from './initramfs.js';
+import { type QemuOptions, qemuArgv, spawnQemu } from './qemu.js';
+import { type LabSetup, labSetup } from './setup.js';
+
+export interface PrepareOptions {
+  kernelPackage?: string;
+  compression?: Compression;
+  /** Cache root; default labDir(). */
+  root?: string;
+  log?: (line: string) => void;
+}
+
+export interface StartGuestOptions extends PrepareOptions, Omit<Partial<QemuOptions>, 'kernel' | 'initrd'> {
+  /** Called for every console line (e.g. to stream the console to stderr). */
+  onLine?: (line: TranscriptLine) => void;
+  readyTimeoutMs?: number;
+}
+
+export interface Guest {
+  console: GuestConsole;
+  setup: LabSetup;
+  build: LabBuild;
+  /** The QEMU command line used. */
+  argv: string[];
+  /** Events of the first boot (READY already seen). */
+  firstBoot: BootEvent;
+  close(): Promise<void>;
+}
+
+/** `lab setup` + `lab build`, both idempotent and cached. */
+export async function prepareLab(opts: PrepareOptions = {}): Promise<{ setup: LabSetup; build: LabBuild }> {
+  const setup = await labSetup({
+    ...(opts.kernelPackage === undefined ? {} : { kernelPackage: opts.kernelPackage }),
+    ...(opts.root === undefined ? {} : { root: opts.root }),
+    ...(opts.log === undefined ? {} : { log: opts.log }),
+  });
+  const build = await labBuild({
+    setup,
+    ...(opts.compression === undefined ? {} : { compression: opts.compression }),
+    ...(opts.log === undefined ? {} : { log: opts.log }),
+  });
+  return { setup, build };
+}
+
+/** Boots a lab guest and waits for its READY line. Close it with `guest.close()`. */
+export async function startGuest(opts: StartGuestOptions = {}): Promise<Guest> {
+  const { setup, build } = await prepareLab(opts);
+  const qemu: QemuOptions = { ...opts, kernel: build.kernel, initrd: build.initrd };
+  const child = spawnQemu(qemu);
+  const console = new GuestConsole(child, opts.onLine);
+  try {
+    const firstBoot = await console.waitReady(opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
+    return { console, setup, build, argv: qemuArgv(qemu), firstBoot, close: () => console.close() };
+  } catch (e) {
+    await console.close();
+    throw e;
+  }
+}

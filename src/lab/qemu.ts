@@ -1,0 +1,76 @@
+// QEMU command lines for the lab guest. TCG by default: nested KVM is not dependable on CI hosts.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { LabError } from '../errors.js';
+
+export const OVMF_PATH = '/usr/share/ovmf/OVMF.fd';
+/** Always on the guest command line: kernel output and the shell on the first serial port. */
+export const BASE_APPEND = 'console=ttyS0';
+
+export interface QemuOptions {
+  kernel: string;
+  initrd: string;
+  /** Appended to BASE_APPEND. */
+  append?: string;
+  memoryMiB?: number;
+  smp?: number;
+  machine?: 'q35' | 'pc';
+  accel?: 'tcg' | 'kvm';
+  /** Boot through UEFI firmware (OVMF) instead of SeaBIOS; a path picks another firmware image. */
+  ovmf?: boolean | string;
+  /** Raw disk images attached as virtio drives. */
+  drives?: string[];
+  /** Exit QEMU instead of resetting on a guest reboot. */
+  noReboot?: boolean;
+  extraArgs?: string[];
+  qemuBinary?: string;
+}
+
+export const QEMU_DEFAULTS = { memoryMiB: 2048, smp: 1, machine: 'q35', accel: 'tcg' } as const;
+
+export function qemuArgv(o: QemuOptions, serial: 'stdio' | 'mon:stdio' = 'stdio'): string[] {
+  const argv = [
+    o.qemuBinary ?? 'qemu-system-x86_64',
+    '-accel',
+    o.accel ?? QEMU_DEFAULTS.accel,
+    '-machine',
+    o.machine ?? QEMU_DEFAULTS.machine,
+    '-cpu',
+    'max',
+    '-m',
+    String(o.memoryMiB ?? QEMU_DEFAULTS.memoryMiB),
+    '-smp',
+    String(o.smp ?? QEMU_DEFAULTS.smp),
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-serial',
+    serial,
+    '-nic',
+    'none',
+    '-kernel',
+    o.kernel,
+    '-initrd',
+    o.initrd,
+    '-append',
+    o.append ? `${BASE_APPEND} ${o.append}` : BASE_APPEND,
+  ];
+  if (serial === 'stdio') argv.push('-monitor', 'none');
+  if (o.ovmf) {
+    const fw = typeof o.ovmf === 'string' ? o.ovmf : OVMF_PATH;
+    if (!existsSync(fw))
+      throw new LabError(`${fw} missing`, { hint: 'apt-get install ovmf (or kexec-ts lab setup)' });
+    argv.push('-bios', fw);
+  }
+  for (const d of o.drives ?? []) argv.push('-drive', `file=${d},format=raw,if=virtio`);
+  if (o.noReboot) argv.push('-no-reboot');
+  argv.push(...(o.extraArgs ?? []));
+  return argv;
+}
+
+/** QEMU with the serial console on pipes, for GuestConsole. */
+export function spawnQemu(o: QemuOptions): ChildProcess {
+  const [bin, ...args] = qemuArgv(o);
+  return spawn(bin!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+}
