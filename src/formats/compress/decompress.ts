@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import * as zlib from 'node:zlib';
 import { FormatError, KexecError, LimitError } from '../../errors.js';
 import { type CompressionName, detectCompression } from './detect.js';
-import { LZMA_SIZE_UNKNOWN, LzmaAloneHeader, xzDeclaredSize } from './xz-index.js';
+import { LZMA_SIZE_UNKNOWN, LzmaAloneHeader, xzStreams } from './xz-index.js';
 
 /** Default output cap: 512 MiB, far above any real kernel or initramfs we expect to load. */
 export const DEFAULT_MAX_OUTPUT = 512 * 1024 * 1024;
@@ -35,6 +35,9 @@ function tooLarge(kind: string, maxOutput: number, cause?: unknown): LimitError 
   });
 }
 
+/** A plain Uint8Array view of a Buffer, so callers never depend on Buffer's extras. */
+const plain = (b: Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+
 /** node:zlib reports an exceeded maxOutputLength as a RangeError with this code. */
 function isBufferTooLarge(e: unknown): boolean {
   return e instanceof RangeError && (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
@@ -42,39 +45,58 @@ function isBufferTooLarge(e: unknown): boolean {
 
 function viaZlib(kind: string, maxOutput: number, run: (opts: zlib.ZlibOptions) => Uint8Array): Uint8Array {
   try {
-    return run({ maxOutputLength: maxOutput });
+    return plain(run({ maxOutputLength: maxOutput }));
   } catch (e) {
     if (isBufferTooLarge(e)) throw tooLarge(kind, maxOutput, e);
     throw new FormatError(`${kind} data is corrupt: ${(e as Error).message}`, kind, undefined, { cause: e });
   }
 }
 
-function viaLzma(kind: 'xz' | 'lzma', bytes: Uint8Array, maxOutput: number): Uint8Array {
-  // Refuse before decoding when the file itself declares too much output.
-  let declared: bigint | number | undefined;
-  if (kind === 'xz') declared = xzDeclaredSize(bytes);
-  else {
-    const size = LzmaAloneHeader.decode(bytes).uncompressed_size;
-    declared = size === LZMA_SIZE_UNKNOWN ? undefined : size;
-  }
-  if (declared !== undefined && declared > maxOutput) throw tooLarge(kind, maxOutput);
-  let codec: LzmaCodec;
+function lzmaCodec(kind: 'xz' | 'lzma'): LzmaCodec {
   try {
-    codec = loadLzma()[kind];
+    return loadLzma()[kind];
   } catch (e) {
     throw new FormatError(`${kind} decoder unavailable: ${(e as Error).message}`, kind, undefined, {
       cause: e,
       hint: 'reinstall dependencies so the @napi-rs/lzma prebuilt binary for this platform is present',
     });
   }
-  let out: Uint8Array;
+}
+
+function decodeOne(kind: 'xz' | 'lzma', codec: LzmaCodec, input: Uint8Array): Uint8Array {
   try {
-    out = codec.decompressSync(bytes);
+    return plain(codec.decompressSync(input));
   } catch (e) {
     throw new FormatError(`${kind} data is corrupt: ${(e as Error).message}`, kind, undefined, { cause: e });
   }
-  if (out.byteLength > maxOutput) throw tooLarge(kind, maxOutput);
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
+
+/** xz: each stream on its own (the decoder rejects concatenated streams), sizes checked first. */
+function viaXz(bytes: Uint8Array, maxOutput: number): Uint8Array {
+  const streams = xzStreams(bytes);
+  const declared = streams.reduce((sum, s) => sum + s.uncompressed, 0);
+  if (declared > maxOutput) throw tooLarge('xz', maxOutput);
+  const codec = lzmaCodec('xz');
+  const parts = streams.map((s) => decodeOne('xz', codec, bytes.subarray(s.start, s.end)));
+  const total = parts.reduce((sum, p) => sum + p.byteLength, 0);
+  if (total > maxOutput) throw tooLarge('xz', maxOutput);
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+/** lzma-alone: the header may declare the size (or "unknown"); the real size is checked after. */
+function viaLzmaAlone(bytes: Uint8Array, maxOutput: number): Uint8Array {
+  const size = LzmaAloneHeader.decode(bytes).uncompressed_size;
+  if (size !== LZMA_SIZE_UNKNOWN && size > BigInt(maxOutput)) throw tooLarge('lzma', maxOutput);
+  const out = decodeOne('lzma', lzmaCodec('lzma'), bytes);
+  if (out.byteLength > maxOutput) throw tooLarge('lzma', maxOutput);
+  return out;
 }
 
 /**
@@ -101,8 +123,9 @@ export function decompress(
         return viaZlib('zstd', maxOutput, (o) => fn(bytes, o));
       }
       case 'xz':
+        return viaXz(bytes, maxOutput);
       case 'lzma':
-        return viaLzma(kind, bytes, maxOutput);
+        return viaLzmaAlone(bytes, maxOutput);
       default:
         throw new FormatError(
           kind === undefined

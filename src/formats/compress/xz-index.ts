@@ -48,15 +48,29 @@ function readVli(data: Uint8Array, at: number): { value: number; next: number } 
 
 const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
 
-/**
- * Total uncompressed size declared by every Index in the file (streams are walked from the end,
- * as liblzma does). Throws FormatError if the framing is inconsistent.
- */
+export interface XzStream {
+  /** [start, end) of the stream in the file, padding excluded. */
+  start: number;
+  end: number;
+  /** Uncompressed size its Index declares. */
+  uncompressed: number;
+}
+
+/** Total uncompressed size declared by every Index in the file. */
 export function xzDeclaredSize(data: Uint8Array): number {
+  return xzStreams(data).reduce((sum, s) => sum + s.uncompressed, 0);
+}
+
+/**
+ * The streams of an .xz file in file order, found from the end as liblzma does (footer, then
+ * Backward Size to the Index, then the Index's block sizes back to the header). Throws FormatError
+ * if the framing is inconsistent.
+ */
+export function xzStreams(data: Uint8Array): XzStream[] {
   let end = data.byteLength;
   let total = 0;
   let records = 0;
-  let streams = 0;
+  const streams: XzStream[] = [];
   while (end > 0) {
     // §2.2 Stream Padding: skip 4-byte groups of NULs.
     while (
@@ -85,11 +99,13 @@ export function xzDeclaredSize(data: Uint8Array): number {
     at = count.next;
     records += bounded(count.value, MAX_XZ_RECORDS - records, 'xz index record count', 'xz');
     let blocks = 0;
+    let uncompressedHere = 0;
     for (let i = 0; i < count.value; i++) {
       const unpadded = readVli(index, at);
       const uncompressed = readVli(index, unpadded.next);
       at = uncompressed.next;
       blocks += roundUp4(unpadded.value);
+      uncompressedHere += uncompressed.value;
       total += uncompressed.value;
       if (!Number.isSafeInteger(total)) throw new LimitError('xz declared size overflows', 'xz');
     }
@@ -100,9 +116,9 @@ export function xzDeclaredSize(data: Uint8Array): number {
     if (start < 0 || !startsWith(data, XZ_HEADER_MAGIC, start)) {
       throw new FormatError('xz stream header not found where the index places it', 'xz', Math.max(start, 0));
     }
+    streams.unshift({ start, end, uncompressed: uncompressedHere });
     end = start;
-    streams++;
   }
-  if (streams === 0) throw new FormatError('xz file has no stream', 'xz', 0);
-  return total;
+  if (streams.length === 0) throw new FormatError('xz file has no stream', 'xz', 0);
+  return streams;
 }
