@@ -236,7 +236,9 @@ export class GuestConsole {
   async run(cmd: string, timeoutMs: number = DEFAULT_RUN_TIMEOUT_MS): Promise<RunResult> {
     const id = ++this.seq;
     // One input line, so the shell echoes it whole before any output; `cmd` must be a single line.
-    this.send(`printf '%s%s\\n' KTS-BEG 'IN-${id}'; ${cmd.trim()}; printf '%s%s %s\\n' KTS-EN 'D-${id}' "$?"\n`);
+    this.send(
+      `printf '%s%s\\n' KTS-BEG 'IN-${id}'; ${cmd.trim()}; printf '%s%s %s\\n' KTS-EN 'D-${id}' "$?"\n`,
+    );
     await this.expect(new RegExp(`KTS-BEGIN-${id}\\n`), timeoutMs);
     const start = this.cursor;
     const end = await this.expect(new RegExp(`KTS-END-${id} (\\d+)\\n`), timeoutMs);

@@ -26,7 +26,7 @@ export interface QemuOptions {
   qemuBinary?: string;
 }
 
-export const QEMU_DEFAULTS = { memoryMiB: 2048, smp: 1, machine: 'q35', accel: 'tcg' } as const;
+export const QEMU_DEFAULTS = { memoryMiB: 2048, smp: 2, machine: 'q35', accel: 'tcg' } as const;
 
 export function qemuArgv(o: QemuOptions, serial: 'stdio' | 'mon:stdio' = 'stdio'): string[] {
   const argv = [
