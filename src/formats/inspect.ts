@@ -50,6 +50,7 @@ export interface InspectOptions {
 
 const hex = (n: number | bigint) => `0x${n.toString(16)}`;
 
+/** bzImage fields straight from the setup header (boot.rst "Details of Header Fields"). */
 function describeBzImage(info: ImageInfo, bz: BzImage, is64: boolean): void {
   const h = bz.header;
   info.arch = is64 ? 'x86_64' : 'x86';
@@ -65,6 +66,7 @@ function describeBzImage(info: ImageInfo, bz: BzImage, is64: boolean): void {
   if (h.xloadflags !== undefined) info.xloadflags = flagNames(h.xloadflags, XLOADFLAG_NAMES);
   info.pe = bz.pe !== undefined;
   info.signed = bz.pe?.signed ?? false;
+  // Only a bzImage64 passes the kernel's bzImage64_probe, so only it can use kexec_file_load.
   info.loadPaths = is64 ? ['kexec_file_load', 'kexec_load'] : ['kexec_load'];
   info.warnings.push(...bz.warnings);
   if (is64 && !info.signed) {
@@ -88,6 +90,7 @@ function findLinuxVersion(bytes: Uint8Array): string | undefined {
   return s.replace(/\n.*$/s, '').trim() || undefined;
 }
 
+/** An ELF kernel (vmlinux): kexec-tools' elf-x86_64 loader copies its PT_LOAD segments. */
 function describeElf(info: ImageInfo, elf: ElfImage, loadable: boolean): void {
   info.arch = elf.arch ?? `e_machine ${elf.header.e_machine}`;
   info.entry = hex(elf.header.e_entry);
@@ -97,6 +100,7 @@ function describeElf(info: ImageInfo, elf: ElfImage, loadable: boolean): void {
   info.loadPaths = loadable ? ['kexec_load'] : [];
 }
 
+/** Fill `info` from whichever probe matched; describe-only formats get a note saying so. */
 function describeMatch(info: ImageInfo, m: ProbeMatch, bytes: Uint8Array): void {
   info.type = m.name;
   switch (m.name) {
@@ -133,6 +137,7 @@ function describeMatch(info: ImageInfo, m: ProbeMatch, bytes: Uint8Array): void 
 
 /** Describe bytes whose outer compression (if any) has been undone. */
 function describe(info: ImageInfo, bytes: Uint8Array): void {
+  // An initramfs is not a kernel, so it is recognised before the kernel probes run.
   if (isCpio(bytes)) {
     info.type = 'initramfs';
     try {
@@ -151,6 +156,7 @@ function describe(info: ImageInfo, bytes: Uint8Array): void {
     describeMatch(info, match, bytes);
     return;
   }
+  // An ELF for another machine (or a core file) is still worth naming.
   if (isElf(bytes)) {
     info.type = 'elf';
     try {
@@ -181,6 +187,7 @@ export function inspectImage(bytes: Uint8Array, name?: string, options: InspectO
     return info;
   }
   info.compression = kind;
+  // lz4, bzip2 and lzo whole files: kexec-tools has no decoder, so neither do we.
   if (!canDecompress(kind)) {
     info.type = 'compressed';
     info.warnings.push(

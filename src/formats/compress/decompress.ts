@@ -110,6 +110,7 @@ export function decompress(
 ): Uint8Array {
   try {
     switch (kind) {
+      // kexec-tools tries gzip, then zstd, then xz/lzma; here the magic picks one directly.
       case 'gzip':
         return viaZlib('gzip', maxOutput, (o) => zlib.gunzipSync(bytes, o));
       case 'zstd': {

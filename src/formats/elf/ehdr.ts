@@ -50,16 +50,16 @@ export const ElfIdent = defineStruct('e_ident', {
 /** Elf64_Ehdr; one table per byte order, built from the same offsets. */
 const elf64Ehdr = (e: Endian) =>
   defineStruct('Elf64_Ehdr', {
-    e_type: u16(16, e),
+    e_type: u16(16, e), // ET_EXEC for vmlinux, ET_DYN for a PIE, ET_CORE for /proc/vmcore
     e_machine: u16(18, e),
-    e_version: u32(20, e),
-    e_entry: u64(24, e),
-    e_phoff: u64(32, e),
-    e_shoff: u64(40, e),
+    e_version: u32(20, e), // EV_CURRENT = 1
+    e_entry: u64(24, e), // virtual entry address (physical for kexec-loaded vmlinux segments)
+    e_phoff: u64(32, e), // file offset of the program header table
+    e_shoff: u64(40, e), // file offset of the section header table (unused here)
     e_flags: u32(48, e),
-    e_ehsize: u16(52, e),
-    e_phentsize: u16(54, e),
-    e_phnum: u16(56, e),
+    e_ehsize: u16(52, e), // 64 for ELF64
+    e_phentsize: u16(54, e), // must be sizeof(Elf64_Phdr) = 56
+    e_phnum: u16(56, e), // PN_XNUM (0xffff) escapes to section 0; rejected by the phdr reader
     e_shentsize: u16(58, e),
     e_shnum: u16(60, e),
     e_shstrndx: u16(62, e),
@@ -74,8 +74,8 @@ const elf32Ehdr = (e: Endian) =>
     e_phoff: u32(28, e),
     e_shoff: u32(32, e),
     e_flags: u32(36, e),
-    e_ehsize: u16(40, e),
-    e_phentsize: u16(42, e),
+    e_ehsize: u16(40, e), // 52 for ELF32
+    e_phentsize: u16(42, e), // must be sizeof(Elf32_Phdr) = 32
     e_phnum: u16(44, e),
     e_shentsize: u16(46, e),
     e_shnum: u16(48, e),
@@ -119,6 +119,7 @@ export function decodeElfHeader(data: Uint8Array): ElfHeader {
     throw new FormatError(`unknown ELF data encoding ${id.ei_data}`, 'elf', 5);
   }
   const endian: Endian = id.ei_data === ELFDATA2LSB ? 'le' : 'be';
+  // Both classes decode into one shape: addresses and offsets widen to bigint.
   const h = id.ei_class === ELFCLASS64 ? Elf64Ehdr[endian].decode(data) : Elf32Ehdr[endian].decode(data);
   return {
     ...h,

@@ -20,11 +20,11 @@ const elf64Phdr = (e: Endian) =>
   defineStruct('Elf64_Phdr', {
     p_type: u32(0, e),
     p_flags: u32(4, e),
-    p_offset: u64(8, e),
+    p_offset: u64(8, e), // where the segment's bytes start in the file
     p_vaddr: u64(16, e),
-    p_paddr: u64(24, e),
-    p_filesz: u64(32, e),
-    p_memsz: u64(40, e),
+    p_paddr: u64(24, e), // the physical load address kexec_load uses for vmlinux
+    p_filesz: u64(32, e), // bytes present in the file
+    p_memsz: u64(40, e), // bytes in memory; the tail beyond p_filesz is zeroed (.bss)
     p_align: u64(48, e),
   });
 /** Elf32_Phdr: p_flags comes after p_memsz. */
@@ -65,6 +65,7 @@ export function decodeProgramHeaders(data: Uint8Array, h: ElfHeader): ElfPhdr[] 
     throw new FormatError(`e_phentsize is ${h.e_phentsize}, expected ${t.size}`, 'elf', 0);
   }
   const count = bounded(h.e_phnum, Math.min(MAX_PHNUM, PN_XNUM - 1), 'e_phnum', 'elf');
+  // One bounds check for the whole table; each entry is then decoded at a known-good offset.
   const area = slice(data, h.e_phoff, count * t.size, 'program headers');
   const out: ElfPhdr[] = [];
   for (let i = 0; i < count; i++) {

@@ -37,6 +37,7 @@ export function probeElfX86_64(data: Uint8Array): Probe<ElfImage> {
     throw e;
   }
   const h = image.header;
+  // One reason per rule, in the order kexec-tools checks them (machine, class, type, segments).
   if (h.e_machine !== EM_X86_64) {
     return {
       ok: false,
@@ -47,6 +48,7 @@ export function probeElfX86_64(data: Uint8Array): Probe<ElfImage> {
   if (h.e_type !== ET_EXEC && h.e_type !== ET_DYN) {
     return { ok: false, reason: `e_type is ${h.e_type}, not ET_EXEC (2) or ET_DYN (3)` };
   }
+  // kexec_load copies PT_LOAD segments only; an ELF without one has nothing to load.
   if (!image.phdrs.some((p) => p.p_type === PT_LOAD)) return { ok: false, reason: 'no PT_LOAD segment' };
   return { ok: true, header: image };
 }

@@ -5,9 +5,11 @@
 import { defineStruct, u32 } from '../../binary/struct.js';
 import type { Probe } from '../probe-types.js';
 
+/** Multiboot §3.1.1: the header magic, searched 4-byte aligned in the first 8192 bytes. */
 export const MULTIBOOT_MAGIC = 0x1badb002;
 export const MULTIBOOT_SEARCH = 8192;
 export const MULTIBOOT_ALIGN = 4;
+/** Multiboot2 §3.1.1: the header magic, searched 8-byte aligned in the first 32768 bytes. */
 export const MULTIBOOT2_MAGIC = 0xe85250d6;
 export const MULTIBOOT2_SEARCH = 32768;
 export const MULTIBOOT2_ALIGN = 8;
@@ -33,9 +35,11 @@ export interface MultibootInfo {
 }
 
 export function probeMultiboot(bytes: Uint8Array): Probe<MultibootInfo> {
+  // The whole header must lie inside the window (and the file), so the last start is size-12.
   const end = Math.min(bytes.byteLength, MULTIBOOT_SEARCH) - MultibootHeader.size;
   for (let at = 0; at <= end; at += MULTIBOOT_ALIGN) {
     const h = MultibootHeader.decode(bytes, at);
+    // §3.1.2: the checksum makes the u32 sum of magic, flags and checksum zero.
     if (h.magic === MULTIBOOT_MAGIC && (h.magic + h.flags + h.checksum) >>> 0 === 0) {
       return { ok: true, header: { offset: at, flags: h.flags } };
     }
