@@ -80,7 +80,7 @@ export class LayoutError extends KexecError {
 
 /** A system call failed; `errno` is the symbolic name (EPERM, ENOEXEC, ...). */
 export class SyscallError extends KexecError {
-  readonly code = 'E_SYSCALL';
+  readonly code: string = 'E_SYSCALL';
   constructor(
     readonly syscall: string,
     readonly args: string,

@@ -1,4 +1,3 @@
-// @ts-nocheck -- TEMPORARY until formats/sys/lab APIs land
 // Subcommands: what kexec-tools lacks. Each is loaded on demand so `kexec-ts -e` stays cheap.
 import { UsageError } from '../errors.js';
 import type { Sys } from '../sys/types.js';

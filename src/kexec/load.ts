@@ -1,8 +1,7 @@
-// @ts-nocheck -- TEMPORARY until formats/sys/lab APIs land
 // Loading a kernel: choose the syscall (file load first, as kexec-tools >= 2.0.27), prepare the image
 // (whole-file decompression into a memfd), check what can be checked before any syscall, then load.
 import { FormatError, StateError, SyscallError, UsageError } from '../errors.js';
-import { prepareKernel } from '../formats/probe.js';
+import { type PreparedKernel, prepareKernel } from '../formats/probe.js';
 import { FALLBACK_ERRNOS } from '../sys/errno.js';
 import {
   KEXEC_FILE_NO_INITRAMFS,
@@ -37,6 +36,18 @@ export interface LoadResult {
 /** What the x86 setup header allows, without the terminating NUL (Documentation/arch/x86/boot.rst). */
 const DEFAULT_CMDLINE_MAX = 2047;
 
+/** The kernel's own limit: setup header cmdline_size (2.06+); before 2.06 it was 255 (boot.rst, cmdline_size). */
+function cmdlineMax(prepared: PreparedKernel): number {
+  const m = prepared.match;
+  if (m.name !== 'bzImage64' && m.name !== 'bzImage') return DEFAULT_CMDLINE_MAX;
+  return m.header.header.cmdline_size ?? 255;
+}
+
+/** What the running kernel's kexec_file_load takes: on x86_64 only bzImage64 (arch/x86/kernel/kexec-bzimage64.c). */
+function fileLoadable(sys: Sys, prepared: PreparedKernel): boolean {
+  return sys.arch === 'x86_64' && prepared.match.name === 'bzImage64';
+}
+
 /** Thrown with -s when file load failed with an errno kexec-tools would fall back on: exit 253. */
 export class FallbackNeededError extends SyscallError {
   override readonly code = 'E_FALLBACK';
@@ -52,13 +63,12 @@ export function requireCrashReservation(sys: Sys): void {
 
 export function loadKernel(sys: Sys, req: LoadRequest, debug: (s: string) => void = () => {}): LoadResult {
   if (req.crash) requireCrashReservation(sys);
-  const raw = sys.readFile(req.kernel);
-  const prepared = prepareKernel(raw);
+  const prepared = prepareKernel(sys.readFile(req.kernel), req.kernel);
   const kernelType = prepared.match.name;
   debug(
     `kernel ${req.kernel}: ${kernelType}${prepared.compression ? `, ${prepared.compression}-compressed file` : ''}`,
   );
-  const maxCmdline = prepared.cmdlineMax ?? DEFAULT_CMDLINE_MAX;
+  const maxCmdline = cmdlineMax(prepared);
   if (Buffer.byteLength(req.cmdline) > maxCmdline) {
     throw new UsageError(
       `command line is ${Buffer.byteLength(req.cmdline)} bytes; ${req.kernel} accepts at most ${maxCmdline}`,
@@ -66,7 +76,7 @@ export function loadKernel(sys: Sys, req: LoadRequest, debug: (s: string) => voi
     );
   }
   if (req.syscall === 'load') return kexecLoadPath(kernelType);
-  if (!prepared.fileLoadable) {
+  if (!fileLoadable(sys, prepared)) {
     if (req.syscall === 'file') {
       throw new FormatError(
         `${req.kernel} is ${kernelType}; kexec_file_load on ${sys.arch} takes a bzImage (64-bit, boot protocol >= 2.12)`,
