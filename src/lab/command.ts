@@ -24,7 +24,9 @@ Commands:
   build                   build the guest initramfs (node, installed kexec-ts, busybox, kexec-tools)
   boot [--ovmf] [--append STR]
                           boot the guest with its serial console on this terminal (Ctrl-A X quits)
-  demo [--json] [--ovmf]  kexec with kexec-ts, then a firmware reboot; print both timelines
+  demo [--json] [--ovmf] [--with-kexec-tools]
+                          kexec with kexec-ts (or Debian's kexec-tools), then a firmware reboot;
+                          print both timelines
 
 Cache: ${'$'}KEXEC_TS_LAB_DIR or \${XDG_CACHE_HOME:-~/.cache}/kexec-ts/lab (now ${labDir()})
 `;
@@ -56,7 +58,11 @@ export async function labCommand(argv: string[], out: LabOut): Promise<number> {
       case 'boot':
         return await boot(flags, log);
       case 'demo': {
-        const r = await labDemo({ log, ...(flags.ovmf ? { ovmf: true } : {}) });
+        const r = await labDemo({
+          log,
+          ...(flags.ovmf ? { ovmf: true } : {}),
+          ...(flags.kexecTools ? { tool: 'kexec-tools' as const } : {}),
+        });
         out.stdout(flags.json ? `${JSON.stringify(r, null, 2)}\n` : formatDemo(r));
         return 0;
       }
@@ -77,6 +83,7 @@ interface Flags {
   append?: string;
   ovmf?: boolean;
   json?: boolean;
+  kexecTools?: boolean;
 }
 
 function parseFlags(args: string[]): Flags {
@@ -95,6 +102,7 @@ function parseFlags(args: string[]): Flags {
     else if (name === '--append') f.append = value();
     else if (name === '--ovmf') f.ovmf = true;
     else if (name === '--json') f.json = true;
+    else if (name === '--with-kexec-tools') f.kexecTools = true;
     else throw new UsageError(`lab: unknown option ${a}`, { hint: 'kexec-ts lab --help' });
   }
   return f;

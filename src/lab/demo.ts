@@ -9,6 +9,8 @@ export interface Timeline {
   command: string;
   /** ms since QEMU start when the command was sent. */
   sent: number;
+  /** command -> the kernel's last line (`kexec_core: Starting new kernel` / `reboot: Restarting system`). */
+  toHandoffMs: number | undefined;
   /** command -> `Linux version` (kexec: kexec-ts -e, shutdown, purgatory; reboot: reset, firmware, loader). */
   toKernelMs: number | undefined;
   /** `Linux version` -> READY (kernel init, initramfs unpack, /init). */
@@ -20,6 +22,7 @@ export interface Timeline {
 
 export interface DemoResult {
   kernelRelease: string;
+  tool: string;
   qemu: string[];
   firstBoot: BootEvent;
   kexec: Timeline;
@@ -28,6 +31,8 @@ export interface DemoResult {
 
 export interface DemoOptions {
   ovmf?: boolean;
+  /** Which loader runs in the guest; Debian's kexec-tools is there for comparison runs. */
+  tool?: 'kexec-ts' | 'kexec-tools';
   log?: (line: string) => void;
   onLine?: (line: TranscriptLine) => void;
 }
@@ -41,18 +46,26 @@ export async function labDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   });
   try {
     const c = guest.console;
-    log(`booted ${guest.build.kernelRelease}; loading with kexec-ts`);
-    const load = await c.run('kexec-ts -l /boot/vmlinuz --initrd=/boot/initrd.img --reuse-cmdline', 180_000);
+    const tool = opts.tool === 'kexec-tools' ? 'kexec' : 'kexec-ts';
+    log(`booted ${guest.build.kernelRelease}; loading with ${tool}`);
+    const load = await c.run(`${tool} -l /boot/vmlinuz --initrd=/boot/initrd.img --reuse-cmdline`, 180_000);
     if (load.status !== 0) {
-      throw new LabError(`kexec-ts -l failed in the guest (status ${load.status}):\n${load.output}`, {
+      throw new LabError(`${tool} -l failed in the guest (status ${load.status}):\n${load.output}`, {
         hint: 'run "kexec-ts lab boot" and try the command by hand',
       });
     }
-    const kexec = await timed(guest.console, 'kexec', 'kexec-ts -e');
+    const loaded = await c.check('cat /sys/kernel/kexec_loaded');
+    if (loaded !== '1') {
+      throw new LabError(`${tool} -l returned 0 but /sys/kernel/kexec_loaded is ${loaded}:\n${load.output}`, {
+        hint: 'the load did not reach the kernel; try it by hand in "kexec-ts lab boot"',
+      });
+    }
+    const kexec = await timed(guest.console, 'kexec', `${tool} -e`);
     log('second kernel up; now a full reboot');
     const reboot = await timed(guest.console, 'reboot', 'reboot -f');
     return {
       kernelRelease: guest.build.kernelRelease,
+      tool,
       qemu: guest.argv,
       firstBoot: guest.firstBoot,
       kexec,
@@ -68,10 +81,12 @@ async function timed(c: Awaited<ReturnType<typeof startGuest>>['console'], label
   c.send(`${command}\n`);
   const b = await c.waitReady(240_000);
   const ready = b.ready ?? c.now();
+  const handoff = c.lines.find((l) => l.t >= sent && /Starting new kernel|Restarting system/.test(l.text));
   const t: Timeline = {
     label,
     command,
     sent,
+    toHandoffMs: handoff === undefined ? undefined : handoff.t - sent,
     toKernelMs: b.kernelStart === undefined ? undefined : b.kernelStart - sent,
     kernelToReadyMs: b.kernelStart === undefined ? undefined : ready - b.kernelStart,
     totalMs: ready - sent,
@@ -84,9 +99,10 @@ async function timed(c: Awaited<ReturnType<typeof startGuest>>['console'], label
 export function formatDemo(r: DemoResult): string {
   const s = (ms: number | undefined) => (ms === undefined ? '?' : `${(ms / 1000).toFixed(2)} s`);
   const rows: [string, string, string][] = [
-    ['', 'kexec (kexec-ts -e)', 'firmware reboot (reboot -f)'],
+    ['', `kexec (${r.kexec.command})`, `firmware reboot (${r.reboot.command})`],
+    ['command -> old kernel hands off', s(r.kexec.toHandoffMs), s(r.reboot.toHandoffMs)],
     ['command -> "Linux version"', s(r.kexec.toKernelMs), s(r.reboot.toKernelMs)],
-    ['  (what runs there)', 'kexec-ts, purgatory', 'reset, firmware, loader'],
+    ['  (what runs there)', `${r.tool}, shutdown, purgatory`, 'shutdown, reset, firmware, loader'],
     ['"Linux version" -> READY', s(r.kexec.kernelToReadyMs), s(r.reboot.kernelToReadyMs)],
     ['command -> READY (total)', s(r.kexec.totalMs), s(r.reboot.totalMs)],
     [
