@@ -1,3 +1,11 @@
-// Public library API of kexec-ts.
+// Public library API of kexec-ts: the typed errors, the kernel interface (real and fake), image
+// parsing and inspection, and the kexec operations the CLI is built from.
 export * from './errors.js';
+export * from './formats/index.js';
+export { buildCmdline, type CmdlineRequest, removeParam, splitParams } from './kexec/cmdline.js';
+export { formatDoctor, runDoctor } from './kexec/doctor.js';
+export { execLoaded, handOffToInit, readLoaded, requireLoaded } from './kexec/exec.js';
+export { crashKernelRanges, crashKernelSize, parseIomem } from './kexec/iomem.js';
+export { type LoadRequest, type LoadResult, loadKernel, unloadKernel } from './kexec/load.js';
+export { FakeSys, type FakeSysOptions, realSys } from './sys/index.js';
 export * from './sys/types.js';
