@@ -1,11 +1,14 @@
 #!/bin/sh
 # Assemble src/purgatory/purgatory-x86_64.S with binutils and regenerate src/purgatory/x86_64-bytes.ts
 # (the committed blob, its memsz, the source's sha256 and the assembler version). Needs: as, ld, objcopy, nm.
-# Usage: scripts/build-purgatory.sh [outdir]   (outdir keeps the .o/.elf/.bin; default a temp dir)
+# Usage: scripts/build-purgatory.sh [--check] [outdir]
+#   outdir keeps the .o/.elf/.bin (default a temp dir); --check only assembles (the unit test uses it).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 src="$root/src/purgatory/purgatory-x86_64.S"
 out_ts="$root/src/purgatory/x86_64-bytes.ts"
+check=0
+if [ "${1:-}" = "--check" ]; then check=1; shift; fi
 work=${1:-$(mktemp -d)}
 mkdir -p "$work"
 
@@ -23,6 +26,7 @@ if [ -n "$(objdump -h "$work/purgatory.elf" | awk '$2 == ".data" && $3 != "00000
 fi
 end_hex=$(nm "$work/purgatory.elf" | awk '$3 == "purgatory_end" { print $1 }')
 [ -n "$end_hex" ] || { echo "build-purgatory: no purgatory_end symbol" >&2; exit 1; }
+if [ "$check" = 1 ]; then exit 0; fi
 src_sha=$(sha256sum "$src" | cut -d' ' -f1)
 bin_sha=$(sha256sum "$work/purgatory.bin" | cut -d' ' -f1)
 asver=$(as --version | head -n 1)

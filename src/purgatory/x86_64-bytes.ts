@@ -2,7 +2,8 @@
 // test/unit/x86/purgatory.test.ts fails when the source changes without regenerating this file.
 
 /** sha256 of purgatory-x86_64.S that these bytes were assembled from. */
-export const PURGATORY_X86_64_SOURCE_SHA256 = 'a2d3bf65d21c232fdacf6a3bb433b0e86f05cbaf10fc9acba6bc9f3d874a6293';
+export const PURGATORY_X86_64_SOURCE_SHA256 =
+  'a2d3bf65d21c232fdacf6a3bb433b0e86f05cbaf10fc9acba6bc9f3d874a6293';
 /** sha256 of the bytes below. */
 export const PURGATORY_X86_64_SHA256 = 'd5b34d874f597252d692f5946b761cf02a5aab2292c83d675853801bf5216310';
 /** `as --version` of the assembler used (reassembly is only compared with the same version). */

@@ -1,0 +1,254 @@
+// planBzImage64Load: the kexec_load segments for an x86_64 bzImage entered at its 64-bit entry through
+// our purgatory. Placement follows kexec-tools' bzImage64 (research kexec-tools.md §3.2-3.4); the
+// layout is described in docs/kexec-load.md. Pure: no syscalls, randomness injectable.
+import { randomBytes } from 'node:crypto';
+import { LayoutError } from '../../errors.js';
+import { LOADED_HIGH, SetupHeader } from '../../formats/bzimage/setup-header.js';
+import {
+  COM1_PORT,
+  type PurgatoryRegion,
+  patchPurgatory,
+  purgatoryX86_64,
+} from '../../purgatory/x86_64-header.js';
+import { KEXEC_ARCH_X86_64, type KexecSegment } from '../../sys/types.js';
+import { SegmentPlanner } from '../memory/hole.js';
+import type { MemoryMap } from '../memory/memmap.js';
+import { alignUp, GiB, hex, type MemoryRange, MiB, PAGE_SIZE } from '../memory/ranges.js';
+import { validateSegments } from '../memory/segments.js';
+import {
+  BOOT_PARAMS_SIZE,
+  BootParams,
+  HDR_OFFSET,
+  LOADER_TYPE_UNDEFINED,
+  SETUP_RNG_SEED,
+  vgaTextScreenInfo,
+} from './boot-params.js';
+import { type BzImage64, checkBzImage64, ENTRY_64_OFFSET } from './bzimage64-check.js';
+import { segmentRegions, segmentsDigest } from './digest.js';
+import { e820ExtItem, encodeE820, encodeSetupData, type SetupDataItem, setupDataSize } from './setup-data.js';
+
+export interface BzImage64LoadOptions {
+  /** The bzImage, whole-file decompression already undone. */
+  image: Uint8Array;
+  initrd?: Uint8Array | undefined;
+  cmdline: string;
+  memmap: MemoryMap;
+  /** --mem-min / --mem-max, inclusive as kexec-tools takes them. */
+  memMin?: bigint | undefined;
+  memMax?: bigint | undefined;
+  /** kdump (-p) is not planned here yet. */
+  crash?: false;
+  /** EFI runtime hand-off (efi_info, SETUP_EFI, runtime map) is not implemented: the kernel boots without EFI runtime services. */
+  efi?: false;
+  /** -i / --no-checks: the purgatory skips the SHA-256 check (the digest is still recorded). */
+  noChecks?: boolean;
+  /** boot_params.acpi_rsdp_addr (needed without EFI when the RSDP is not in the BIOS area, e.g. OVMF). */
+  acpiRsdpAddr?: bigint | undefined;
+  /** 64 bytes of struct screen_info; default an 80x25 VGA text console. */
+  screenInfo?: Uint8Array | undefined;
+  hardwareSubarch?: number | undefined;
+  /** SETUP_RNG_SEED bytes; default 32 from node:crypto; false for none. */
+  rngSeed?: Uint8Array | false;
+  /** 16550 port for the purgatory's mismatch line; default COM1 (0x3f8), 0 for silence. */
+  serialPort?: number;
+  /** The running kernel uses 5-level paging: the new one must have XLF_5LEVEL. */
+  fiveLevelPaging?: boolean;
+}
+
+export type SegmentRole = 'kernel' | 'initrd' | 'boot_params' | 'setup_data' | 'purgatory';
+
+export interface KexecPlan {
+  entry: bigint;
+  /** kexec_load flags: KEXEC_ARCH_X86_64. */
+  flags: number;
+  /** Sorted by address; what kexec_load takes. */
+  segments: KexecSegment[];
+  /** The same segments with their roles, for -d output and tests. */
+  layout: Array<{ role: SegmentRole; mem: bigint; memsz: bigint; bufsz: number }>;
+  bootParams: { mem: bigint; cmdLinePtr: bigint; setupData: bigint[] };
+  kernel: { mem: bigint; entry64: bigint };
+  purgatory: {
+    mem: bigint;
+    entryRip: bigint;
+    entryRsi: bigint;
+    skipChecks: boolean;
+    regions: PurgatoryRegion[];
+    digest: Uint8Array;
+  };
+}
+
+const BELOW_4G = 4n * GiB;
+const RNG_SEED_BYTES = 32;
+
+/** Plan the segments; throws FormatError (image), UsageError (cmdline) or LayoutError (memory). */
+export function planBzImage64Load(opts: BzImage64LoadOptions): KexecPlan {
+  const bz = checkBzImage64(opts.image, { cmdline: opts.cmdline, fiveLevelPaging: opts.fiveLevelPaging });
+  const planner = new SegmentPlanner(opts.memmap.ranges, {
+    memMin: opts.memMin,
+    memMax: opts.memMax,
+    exclude: opts.memmap.crash,
+  });
+  const roles = new Map<Uint8Array, SegmentRole>();
+  const add = (
+    role: SegmentRole,
+    buf: Uint8Array,
+    memsz: bigint,
+    req: Parameters<SegmentPlanner['add']>[2],
+  ) => {
+    roles.set(buf, role);
+    return planner.add(buf, memsz, req);
+  };
+  const high = bz.above4G ? undefined : BELOW_4G;
+
+  const kernelMem = placeKernel(planner, bz, high, (b, m, r) => add('kernel', b, m, r));
+  let initrdMem = 0n;
+  if (opts.initrd) {
+    // initrd_addr_max is the highest address the initrd may occupy (inclusive); above 4 GiB when allowed.
+    const max = bz.above4G ? undefined : BigInt(bz.hdr.initrd_addr_max) + 1n;
+    initrdMem = add('initrd', opts.initrd, BigInt(opts.initrd.length), { min: MiB, max, topDown: true });
+  }
+  const cmdline = Buffer.from(`${opts.cmdline}\0`, 'utf8');
+  const zeroPage = new Uint8Array(BOOT_PARAMS_SIZE + cmdline.length);
+  const bootParamsMem = add('boot_params', zeroPage, BigInt(zeroPage.length), { max: high, topDown: true });
+  const purg = purgatoryX86_64();
+  const purgatoryMem = add('purgatory', purg.bytes, BigInt(purg.memsz), { max: BELOW_4G, topDown: true });
+
+  const e820 = encodeE820(opts.memmap.ranges);
+  const items: SetupDataItem[] = [];
+  if (e820.ext) items.push(e820ExtItem(e820.ext));
+  const seed = opts.rngSeed === undefined ? new Uint8Array(randomBytes(RNG_SEED_BYTES)) : opts.rngSeed;
+  if (seed) items.push({ type: SETUP_RNG_SEED, data: seed });
+  let setupData: bigint[] = [];
+  if (items.length > 0) {
+    const buf = new Uint8Array(setupDataSize(items));
+    const mem = add('setup_data', buf, BigInt(buf.length), { min: MiB, max: high });
+    const chain = encodeSetupData(items, mem);
+    buf.set(chain.bytes);
+    setupData = chain.addresses;
+  }
+
+  fillBootParams(zeroPage, opts, bz, {
+    cmdLinePtr: bootParamsMem + BigInt(BOOT_PARAMS_SIZE),
+    ramdisk: opts.initrd ? { mem: initrdMem, size: BigInt(opts.initrd.length) } : undefined,
+    setupData: setupData[0] ?? 0n,
+    e820,
+  });
+  zeroPage.set(cmdline, BOOT_PARAMS_SIZE);
+
+  const segments = [...planner.segments].sort((a, b) => (a.mem < b.mem ? -1 : 1));
+  validateSegments(segments);
+  const hashed = segments.filter((s) => s.buf !== purg.bytes);
+  const regions = segmentRegions(hashed);
+  const digest = segmentsDigest(hashed);
+  const entryRip = kernelMem + ENTRY_64_OFFSET;
+  const skipChecks = opts.noChecks ?? false;
+  patchPurgatory(purg.bytes, {
+    entryRip,
+    entryRsi: bootParamsMem,
+    skipChecks,
+    serialPort: opts.serialPort ?? COM1_PORT,
+    regions,
+    digest,
+  });
+  return {
+    entry: purgatoryMem,
+    flags: KEXEC_ARCH_X86_64,
+    segments,
+    layout: segments.map((s) => ({
+      role: roles.get(s.buf)!,
+      mem: s.mem,
+      memsz: s.memsz,
+      bufsz: s.buf.length,
+    })),
+    bootParams: { mem: bootParamsMem, cmdLinePtr: bootParamsMem + BigInt(BOOT_PARAMS_SIZE), setupData },
+    kernel: { mem: kernelMem, entry64: entryRip },
+    purgatory: { mem: purgatoryMem, entryRip, entryRsi: bootParamsMem, skipChecks, regions, digest },
+  };
+}
+
+/**
+ * The protected-mode kernel with init_size bytes reserved (it decompresses in place). A relocatable
+ * kernel goes at the lowest kernel_alignment-aligned address from pref_address up (pref_address itself
+ * when free: no relocation needed), else from 1 MiB; a non-relocatable one exactly at pref_address.
+ */
+function placeKernel(
+  planner: SegmentPlanner,
+  bz: BzImage64,
+  high: bigint | undefined,
+  add: (buf: Uint8Array, memsz: bigint, req: Parameters<SegmentPlanner['add']>[2]) => bigint,
+): bigint {
+  const memsz = alignUp(BigInt(Math.max(bz.hdr.init_size, bz.kernel.length)), PAGE_SIZE);
+  const pref = bz.hdr.pref_address > 0n ? bz.hdr.pref_address : MiB;
+  if (!bz.relocatable) return add(bz.kernel, memsz, { min: pref, max: pref + memsz });
+  const align = BigInt(bz.hdr.kernel_alignment);
+  try {
+    planner.locate({ size: memsz, align, min: pref, max: high });
+  } catch (err) {
+    if (!(err instanceof LayoutError)) throw err;
+    return add(bz.kernel, memsz, { align, min: MiB, max: high });
+  }
+  return add(bz.kernel, memsz, { align, min: pref, max: high });
+}
+
+interface LoaderFields {
+  cmdLinePtr: bigint;
+  ramdisk: { mem: bigint; size: bigint } | undefined;
+  setupData: bigint;
+  e820: ReturnType<typeof encodeE820>;
+}
+
+const lo32 = (n: bigint): number => Number(n & 0xffffffffn);
+const hi32 = (n: bigint): number => Number(n >> 32n);
+
+/** boot.rst "Details of Header Fields" (loader-written fields) and zero-page.rst. */
+function fillBootParams(zp: Uint8Array, opts: BzImage64LoadOptions, bz: BzImage64, f: LoaderFields): void {
+  // Copy only the setup header: 0x1f1 up to 0x202 + the byte at 0x201 (boot.rst, "the end of setup
+  // header"), never past the zero page's hdr area; the sentinel (0x1ef) and all else stay zero.
+  const hdrEnd = Math.min(0x202 + (opts.image[0x201] ?? 0), 0x290, opts.image.length);
+  zp.set(opts.image.subarray(HDR_OFFSET, hdrEnd), HDR_OFFSET);
+  const ramdisk = f.ramdisk ?? { mem: 0n, size: 0n };
+  SetupHeader.encode(
+    {
+      type_of_loader: LOADER_TYPE_UNDEFINED,
+      loadflags: bz.hdr.loadflags & LOADED_HIGH, // no QUIET_FLAG, no CAN_USE_HEAP (no real-mode code runs)
+      heap_end_ptr: 0,
+      cmd_line_ptr: lo32(f.cmdLinePtr),
+      ramdisk_image: lo32(ramdisk.mem),
+      ramdisk_size: lo32(ramdisk.size),
+      setup_data: f.setupData,
+      hardware_subarch: opts.hardwareSubarch ?? 0, // X86_SUBARCH_PC
+      hardware_subarch_data: 0n,
+    },
+    zp,
+  );
+  const ram1M = opts.memmap.ranges.find(
+    (r: MemoryRange) => r.type === 'ram' && r.start <= MiB && r.end > MiB,
+  );
+  const altMemK = ram1M ? Number((ram1M.end - MiB) / 1024n) : 0;
+  const screen = (opts.screenInfo ?? vgaTextScreenInfo()).slice(0, 0x40);
+  new DataView(screen.buffer, screen.byteOffset).setUint16(2, Math.min(altMemK, 0xfc00), true); // ext_mem_k
+  BootParams.encode(
+    {
+      screen_info: screen,
+      acpi_rsdp_addr: opts.acpiRsdpAddr ?? 0n,
+      ext_ramdisk_image: hi32(ramdisk.mem),
+      ext_ramdisk_size: hi32(ramdisk.size),
+      ext_cmd_line_ptr: hi32(f.cmdLinePtr),
+      alt_mem_k: altMemK,
+      e820_entries: f.e820.entries,
+      e820_table: f.e820.table,
+    },
+    zp,
+  );
+}
+
+/** `kexec -d` style lines: role, range, sizes. */
+export function describePlan(plan: KexecPlan): string[] {
+  return [
+    `entry ${hex(plan.entry)} (purgatory), kernel 64-bit entry ${hex(plan.kernel.entry64)}, boot_params ${hex(plan.bootParams.mem)}`,
+    ...plan.layout.map(
+      (l) =>
+        `${l.role.padEnd(11)} ${hex(l.mem)}-${hex(l.mem + l.memsz - 1n)} memsz ${hex(l.memsz)} bufsz ${hex(l.bufsz)}`,
+    ),
+  ];
+}
