@@ -37,7 +37,8 @@ cat >"$out_ts" <<TS
 // test/unit/x86/purgatory.test.ts fails when the source changes without regenerating this file.
 
 /** sha256 of purgatory-x86_64.S that these bytes were assembled from. */
-export const PURGATORY_X86_64_SOURCE_SHA256 = '$src_sha';
+export const PURGATORY_X86_64_SOURCE_SHA256 =
+  '$src_sha';
 /** sha256 of the bytes below. */
 export const PURGATORY_X86_64_SHA256 = '$bin_sha';
 /** \`as --version\` of the assembler used (reassembly is only compared with the same version). */
