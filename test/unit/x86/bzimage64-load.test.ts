@@ -6,6 +6,7 @@ import { readMemoryMap } from '../../../src/kexec/memory/memmap.js';
 import { BootParams, E820Entry, SETUP_RNG_SEED } from '../../../src/kexec/x86/boot-params.js';
 import { describePlan, planBzImage64Load } from '../../../src/kexec/x86/bzimage64-load.js';
 import { segmentsDigest } from '../../../src/kexec/x86/digest.js';
+import { planX86_64KexecLoad } from '../../../src/kexec/x86/plan-from-sys.js';
 import { decodeSetupData } from '../../../src/kexec/x86/setup-data.js';
 import { PurgatoryHeader } from '../../../src/purgatory/x86_64-header.js';
 import { KEXEC_ARCH_X86_64 } from '../../../src/sys/types.js';
@@ -166,6 +167,22 @@ describe('planBzImage64Load variations', () => {
       (e: unknown) =>
         e instanceof LayoutError &&
         /no free memory for 0x400000 bytes .* free ranges there: 0x2800000-0x2afffff$/.test(e.message),
+    );
+  });
+});
+
+describe('planX86_64KexecLoad (reads the machine through Sys)', () => {
+  it('plans from /sys/firmware/memmap and loads through FakeSys', () => {
+    const sys = q35Sys();
+    sys.setText('/sys/firmware/efi/systab', 'ACPI20=0x7fb7e014\n');
+    const plan = planX86_64KexecLoad(sys, { image: syntheticBzImage(), cmdline: CMDLINE, rngSeed: SEED });
+    const zp = plan.segments.find((s) => s.mem === plan.bootParams.mem)!.buf;
+    assert.equal(BootParams.decode(zp).acpi_rsdp_addr, 0x7fb7e014n);
+    sys.kexecLoad(plan.entry, plan.segments, plan.flags);
+    assert.equal(sys.callsOf('kexecLoad').length, 1);
+    assert.throws(
+      () => planX86_64KexecLoad(sys, { image: syntheticBzImage(), cmdline: '', crash: true }),
+      UsageError,
     );
   });
 });
