@@ -10,12 +10,21 @@ export const KEXEC_SEGMENT_MAX = 16;
 const describe = (s: KexecSegment, i: number): string =>
   `segment ${i} (${formatRange({ start: s.mem, end: s.mem + s.memsz })}, bufsz ${hex(s.buf.length)})`;
 
+export interface SegmentChecks {
+  /** KEXEC_ON_CRASH: every segment must lie inside one of these (the crash kernel region). */
+  within?: readonly AddressRange[] | undefined;
+  /** Bytes of RAM: the kernel refuses segments totalling more than half of it (totalram_pages() / 2). */
+  totalRam?: bigint | undefined;
+}
+
 /**
  * Throws LayoutError on what the kernel would refuse: more than 16 segments (EINVAL), mem or memsz not
- * page aligned (EADDRNOTAVAIL), bufsz > memsz (EINVAL), overlapping segments (EINVAL), and with `within`
- * (the crash kernel region for KEXEC_ON_CRASH) a segment outside it (EADDRNOTAVAIL).
+ * page aligned (EADDRNOTAVAIL), bufsz > memsz (EINVAL), overlapping segments (EINVAL), a segment outside
+ * `within` (EADDRNOTAVAIL), more than half of `totalRam` (EINVAL; the kernel's count is a little lower
+ * than the firmware map's RAM, so this check can pass where the kernel still refuses).
  */
-export function validateSegments(segments: readonly KexecSegment[], within?: readonly AddressRange[]): void {
+export function validateSegments(segments: readonly KexecSegment[], checks: SegmentChecks = {}): void {
+  const { within, totalRam } = checks;
   if (segments.length > KEXEC_SEGMENT_MAX) {
     throw new LayoutError(`${segments.length} segments; kexec_load takes at most ${KEXEC_SEGMENT_MAX}`);
   }
@@ -37,4 +46,13 @@ export function validateSegments(segments: readonly KexecSegment[], within?: rea
       }
     }
   });
+  const total = segments.reduce((n, s) => n + s.memsz, 0n);
+  if (totalRam !== undefined && total > totalRam / 2n) {
+    throw new LayoutError(
+      `segments take ${hex(total)} bytes, more than half of the ${hex(totalRam)} bytes of RAM`,
+      {
+        hint: 'the kernel refuses kexec images larger than half of memory; use a smaller initrd',
+      },
+    );
+  }
 }

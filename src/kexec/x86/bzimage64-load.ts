@@ -136,7 +136,8 @@ export function planBzImage64Load(opts: BzImage64LoadOptions): KexecPlan {
   zeroPage.set(cmdline, BOOT_PARAMS_SIZE);
 
   const segments = [...planner.segments].sort((a, b) => (a.mem < b.mem ? -1 : 1));
-  validateSegments(segments);
+  const totalRam = opts.memmap.ranges.reduce((n, r) => (r.type === 'ram' ? n + r.end - r.start : n), 0n);
+  validateSegments(segments, { totalRam });
   const hashed = segments.filter((s) => s.buf !== purg.bytes);
   const regions = segmentRegions(hashed);
   const digest = segmentsDigest(hashed);

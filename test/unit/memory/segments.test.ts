@@ -34,10 +34,14 @@ describe('validateSegments (sanity_check_segment_list)', () => {
   }
   it('with a crash region, refuses segments outside it', () => {
     const crash = [{ start: 0x70000000n, end: 0x78000000n }];
-    validateSegments([seg(0x70000000, 0x1000)], crash);
+    validateSegments([seg(0x70000000, 0x1000)], { within: crash });
     assert.throws(
-      () => validateSegments([seg(0x6ffff000, 0x2000)], crash),
+      () => validateSegments([seg(0x6ffff000, 0x2000)], { within: crash }),
       /outside the crash kernel region/,
     );
+  });
+  it('with the RAM size, refuses more than half of it', () => {
+    validateSegments([seg(0, 0x4000)], { totalRam: 0x8000n });
+    assert.throws(() => validateSegments([seg(0, 0x5000)], { totalRam: 0x8000n }), /more than half/);
   });
 });
