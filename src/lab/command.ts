@@ -44,7 +44,11 @@ export async function labCommand(argv: string[], out: LabOut): Promise<number> {
         out.stdout(LAB_HELP);
         return cmd === undefined ? 1 : 0;
       case 'setup': {
-        const s = await labSetup({ log, ...(flags.kernel ? { kernelPackage: flags.kernel } : {}) });
+        const s = await labSetup({
+          log,
+          refresh: true,
+          ...(flags.kernel ? { kernelPackage: flags.kernel } : {}),
+        });
         out.stdout(`kernel ${s.kernelPackage} (${s.kernelRelease})\n${s.vmlinuz}\n`);
         if (s.note) out.stdout(`note: ${s.note}\n`);
         return 0;

@@ -41,10 +41,14 @@ export interface LabSetupOptions {
   /** Cache root; default labDir(). */
   root?: string;
   log?: (line: string) => void;
+  /** Re-resolve packages with apt even when setup.json from an earlier run is still valid. */
+  refresh?: boolean;
 }
 
 export interface LabSetup {
   root: string;
+  /** The package name asked for (meta or concrete). */
+  requested: string;
   /** Concrete package, e.g. linux-image-6.1.0-56-cloud-amd64. */
   kernelPackage: string;
   /** `uname -r` of the guest kernel, e.g. 6.1.0-56-cloud-amd64. */
@@ -74,6 +78,9 @@ export async function labSetup(opts: LabSetupOptions = {}): Promise<LabSetup> {
   await ensureHostPackages(log);
 
   const requested = opts.kernelPackage ?? DEFAULT_KERNEL_PACKAGE;
+  // apt-cache is slow (about 1 s a call); reuse the previous resolution unless asked to refresh.
+  const cached = opts.refresh ? undefined : await readCachedSetup(paths.root, requested);
+  if (cached) return cached;
   let kernel = await fetchKernel(requested, paths, log);
   let note: string | undefined;
   const missing = ESSENTIAL_CONFIG.filter((k) => kernel.config[k] !== 'y');
@@ -97,6 +104,7 @@ export async function labSetup(opts: LabSetupOptions = {}): Promise<LabSetup> {
 
   const setup: LabSetup = {
     root: paths.root,
+    requested,
     kernelPackage: kernel.pkg,
     kernelRelease: kernel.release,
     vmlinuz: kernel.vmlinuz,
@@ -115,7 +123,33 @@ export async function labSetup(opts: LabSetupOptions = {}): Promise<LabSetup> {
   return setup;
 }
 
+async function readCachedSetup(root: string, requested: string): Promise<LabSetup | undefined> {
+  const file = join(root, 'setup.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    const s = JSON.parse(await readFile(file, 'utf8')) as LabSetup;
+    const files = [s.vmlinuz, s.kernelConfigPath, s.kexecBinary, s.makedumpfileRoot, ...s.kexecLibDirs];
+    if (s.requested === requested && s.root === root && files.every((f) => existsSync(f))) return s;
+  } catch {
+    // A corrupt setup.json is simply redone.
+  }
+  return undefined;
+}
+
 const APT_ENV = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+
+let aptUpdated = false;
+/** Runs an apt query or download; on failure (often an empty or stale index) updates once and retries. */
+async function withAptUpdate<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (aptUpdated || process.getuid?.() !== 0) throw e;
+    aptUpdated = true;
+    await run(['apt-get', 'update'], { env: APT_ENV, hint: 'check access to the Debian archive' });
+    return fn();
+  }
+}
 
 async function ensureHostPackages(log: (s: string) => void): Promise<void> {
   const missing: string[] = [];
@@ -133,6 +167,7 @@ async function ensureHostPackages(log: (s: string) => void): Promise<void> {
   const first = await run(install, { env: APT_ENV, allowFail: true });
   if (first.code !== 0) {
     // Usually a stale or empty package index.
+    aptUpdated = true;
     await run(['apt-get', 'update'], { env: APT_ENV, hint: 'check access to the Debian archive' });
     await run(install, { env: APT_ENV, hint: 'check access to the Debian archive' });
   }
@@ -175,9 +210,9 @@ async function fetchKernel(requested: string, paths: ReturnType<typeof labPaths>
 /** A meta package (linux-image-cloud-amd64) names its concrete kernel in Depends. */
 export async function resolveKernelPackage(name: string): Promise<string> {
   if (/^linux-image-\d/.test(name)) return name;
-  const r = await run(['apt-cache', 'depends', name], {
-    hint: 'run apt-get update; is the package name right?',
-  });
+  const r = await withAptUpdate(() =>
+    run(['apt-cache', 'depends', name], { hint: 'run apt-get update; is the package name right?' }),
+  );
   const dep = /Depends:\s*(linux-image-\d\S*)/.exec(r.stdout)?.[1];
   if (!dep) return name; // e.g. a custom package that already holds boot/vmlinuz-*
   return dep;
@@ -202,17 +237,19 @@ async function fetchMissingLibs(pkg: string, paths: ReturnType<typeof labPaths>,
   const dirs: string[] = [];
   while (queue.length > 0) {
     const cur = queue.shift()!;
-    const r = await run([
-      'apt-cache',
-      'depends',
-      '--no-recommends',
-      '--no-suggests',
-      '--no-conflicts',
-      '--no-breaks',
-      '--no-replaces',
-      '--no-enhances',
-      cur,
-    ]);
+    const r = await withAptUpdate(() =>
+      run([
+        'apt-cache',
+        'depends',
+        '--no-recommends',
+        '--no-suggests',
+        '--no-conflicts',
+        '--no-breaks',
+        '--no-replaces',
+        '--no-enhances',
+        cur,
+      ]),
+    );
     for (const m of r.stdout.matchAll(/^\s*\|?Depends:\s*(lib[^\s<>]+)/gm)) {
       const dep = m[1]!;
       if (seen.has(dep)) continue;
@@ -237,11 +274,13 @@ async function fetchDeb(
   let deb = await findDeb(paths.debs, pkg);
   if (!deb) {
     log(`apt-get download ${pkg}`);
-    await run(['apt-get', 'download', pkg], {
-      cwd: paths.debs,
-      env: APT_ENV,
-      hint: 'run apt-get update; the Debian archive must be reachable',
-    });
+    await withAptUpdate(() =>
+      run(['apt-get', 'download', pkg], {
+        cwd: paths.debs,
+        env: APT_ENV,
+        hint: 'run apt-get update; the Debian archive must be reachable',
+      }),
+    );
     deb = await findDeb(paths.debs, pkg);
     if (!deb) throw new LabError(`apt-get download ${pkg} left no ${pkg}_*.deb`);
   }
