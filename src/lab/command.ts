@@ -71,7 +71,7 @@ export async function labCommand(argv: string[], out: LabOut): Promise<number> {
         return 0;
       }
       default:
-        throw new UsageError(`lab: unknown command ${JSON.stringify(cmd)}`, { hint: 'kexec-ts lab --help' });
+        throw new UsageError(`unknown command ${JSON.stringify(cmd)}`, { hint: 'kexec-ts lab --help' });
     }
   } catch (e) {
     if (e instanceof KexecError) {
@@ -107,7 +107,7 @@ function parseFlags(args: string[]): Flags {
     else if (name === '--ovmf') f.ovmf = true;
     else if (name === '--json') f.json = true;
     else if (name === '--with-kexec-tools') f.kexecTools = true;
-    else throw new UsageError(`lab: unknown option ${a}`, { hint: 'kexec-ts lab --help' });
+    else throw new UsageError(`unknown option ${a}`, { hint: 'kexec-ts lab --help' });
   }
   return f;
 }
