@@ -27,7 +27,16 @@ export interface Invocation {
   json: boolean;
   type?: string | undefined;
   noChecks: boolean;
+  memMin?: bigint | undefined;
+  memMax?: bigint | undefined;
   notes: string[];
+}
+
+/** kexec-tools reads addresses with strtoul(..., 0): 0x hex or decimal. */
+function parseAddress(name: string, value: string | undefined): bigint {
+  const v = (value ?? '').trim();
+  if (!/^(0[xX][0-9a-fA-F]+|\d+)$/.test(v)) throw new UsageError(`${name}: '${value}' is not an address`);
+  return BigInt(v);
 }
 
 export function resolveInvocation(parsed: ParsedArgv): Invocation {
@@ -141,7 +150,13 @@ export function resolveInvocation(parsed: ParsedArgv): Invocation {
         inv.notes.push('--elf64-core-headers: crash headers are ELF64 on x86_64 anyway');
         break;
       case 'mem-min':
+        inv.memMin = parseAddress(name, value);
+        inv.notes.push(`${name}: only affects the kexec_load path`);
+        break;
       case 'mem-max':
+        inv.memMax = parseAddress(name, value);
+        inv.notes.push(`${name}: only affects the kexec_load path`);
+        break;
       case 'entry':
       case 'ignored':
         inv.notes.push(`${name}: only affects the kexec_load path; ignored by kexec_file_load`);

@@ -33,7 +33,16 @@ export function runKexec(inv: Invocation, sys: Sys, io: Io): number {
     );
     const result = loadKernel(
       sys,
-      { kernel: inv.kernel, initrd: inv.initrd, cmdline, crash: inv.crash, syscall: inv.syscall },
+      {
+        kernel: inv.kernel,
+        initrd: inv.initrd,
+        cmdline,
+        crash: inv.crash,
+        syscall: inv.syscall,
+        memMin: inv.memMin,
+        memMax: inv.memMax,
+        noChecks: inv.noChecks,
+      },
       debug,
     );
     if (inv.json && !inv.exec && !inv.shutdown) io.stdout(`${JSON.stringify({ loaded: result })}\n`);

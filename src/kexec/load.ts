@@ -11,6 +11,8 @@ import {
   type Sys,
 } from '../sys/types.js';
 import { hasCrashReservation } from './iomem.js';
+import { describePlan } from './x86/bzimage64-load.js';
+import { planX86_64KexecLoad } from './x86/plan-from-sys.js';
 
 export type SyscallChoice = 'auto' | 'file' | 'load';
 
@@ -20,6 +22,11 @@ export interface LoadRequest {
   cmdline: string;
   crash: boolean;
   syscall: SyscallChoice;
+  /** kexec_load placement bounds (--mem-min/--mem-max, inclusive). */
+  memMin?: bigint | undefined;
+  memMax?: bigint | undefined;
+  /** -i: purgatory skips its digest check (kexec_load only). */
+  noChecks?: boolean | undefined;
 }
 
 export interface LoadResult {
@@ -75,7 +82,7 @@ export function loadKernel(sys: Sys, req: LoadRequest, debug: (s: string) => voi
       { hint: 'shorten --append/--command-line (the limit is the kernel setup header cmdline_size)' },
     );
   }
-  if (req.syscall === 'load') return kexecLoadPath(kernelType);
+  if (req.syscall === 'load') return kexecLoadPath(sys, req, prepared, debug);
   if (!fileLoadable(sys, prepared)) {
     if (req.syscall === 'file') {
       throw new FormatError(
@@ -85,7 +92,7 @@ export function loadKernel(sys: Sys, req: LoadRequest, debug: (s: string) => voi
         { hint: 'use a bzImage (/boot/vmlinuz-*), or the kexec_load path (-c) when it supports this type' },
       );
     }
-    return kexecLoadPath(kernelType);
+    return kexecLoadPath(sys, req, prepared, debug);
   }
   let flags = 0;
   if (req.crash) flags |= KEXEC_FILE_ON_CRASH;
@@ -110,7 +117,8 @@ export function loadKernel(sys: Sys, req: LoadRequest, debug: (s: string) => voi
           cause: err,
         });
       }
-      return kexecLoadPath(kernelType, err);
+      debug(`${err.message}: falling back to kexec_load`);
+      return kexecLoadPath(sys, req, prepared, debug, err);
     }
   } finally {
     sys.close(kernelFd);
@@ -125,13 +133,44 @@ export function loadKernel(sys: Sys, req: LoadRequest, debug: (s: string) => voi
   };
 }
 
-/** The kexec_load path needs our own loaders and purgatory, which do not exist yet. */
-function kexecLoadPath(kernelType: string, fallbackFrom?: SyscallError): never {
-  const prefix = fallbackFrom ? `${fallbackFrom.message}, and the kexec_load fallback` : 'kexec_load (-c)';
-  throw new UsageError(`${prefix} has no ${kernelType} loader in this version of kexec-ts`, {
-    hint: fallbackFrom?.hint ?? 'use kexec_file_load (the default, or -s) with a bzImage kernel',
-    cause: fallbackFrom,
+/** kexec_load: our own loader builds every segment and the purgatory (src/kexec/x86). */
+function kexecLoadPath(
+  sys: Sys,
+  req: LoadRequest,
+  prepared: PreparedKernel,
+  debug: (s: string) => void,
+  fallbackFrom?: SyscallError,
+): LoadResult {
+  const kernelType = prepared.match.name;
+  if (sys.arch !== 'x86_64' || kernelType !== 'bzImage64') {
+    const prefix = fallbackFrom ? `${fallbackFrom.message}, and the kexec_load fallback` : 'kexec_load (-c)';
+    throw new UsageError(
+      `${prefix} has no ${kernelType} loader for ${sys.arch} in this version of kexec-ts`,
+      {
+        hint: fallbackFrom?.hint ?? 'use kexec_file_load (the default, or -s) with a bzImage kernel',
+        cause: fallbackFrom,
+      },
+    );
+  }
+  const plan = planX86_64KexecLoad(sys, {
+    image: prepared.bytes,
+    ...(req.initrd === undefined ? {} : { initrd: sys.readFile(req.initrd) }),
+    cmdline: req.cmdline,
+    crash: req.crash,
+    noChecks: req.noChecks ?? false,
+    ...(req.memMin === undefined ? {} : { memMin: req.memMin }),
+    ...(req.memMax === undefined ? {} : { memMax: req.memMax }),
   });
+  for (const line of describePlan(plan)) debug(line);
+  sys.kexecLoad(plan.entry, plan.segments, plan.flags);
+  return {
+    syscall: 'kexec_load',
+    kernelType,
+    compression: prepared.compression,
+    flags: plan.flags,
+    cmdline: req.cmdline,
+    fallbackFrom,
+  };
 }
 
 /** -u: unload the image (or with crash, the crash image). Mirrors kexec-tools' syscall choice. */

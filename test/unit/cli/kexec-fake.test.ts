@@ -303,3 +303,53 @@ describe('help and version', () => {
     assert.match(r.out, /^kexec-ts \d+\.\d+\.\d+/);
   });
 });
+
+describe('the kexec_load path (-c, and the default fallback)', () => {
+  it('-c -l plans segments with our purgatory and calls kexec_load', async () => {
+    const sys = machine();
+    const r = await run(
+      sys,
+      '-c',
+      '-l',
+      '/boot/vmlinuz',
+      '--initrd=/boot/initrd.img',
+      '--append=root=/dev/vda',
+      '-d',
+    );
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(kernelCalls(r.names), ['kexecLoad', 'sync']);
+    const [entry, segments, flags] = sys.callsOf('kexecLoad')[0]!.args as [bigint, { mem: bigint }[], number];
+    assert.equal(flags, 62 << 16, 'KEXEC_ARCH_X86_64');
+    assert.ok(segments.length >= 4);
+    assert.ok(
+      segments.some((s) => s.mem <= entry),
+      'entry lies in a segment',
+    );
+    assert.match(r.err, /purgatory/);
+  });
+  it('the default mode falls back to kexec_load when file load answers ENOEXEC', async () => {
+    const sys = machine({ failures: { kexecFileLoad: 'ENOEXEC' } });
+    const r = await run(sys, '-d', '-l', '/boot/vmlinuz');
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(kernelCalls(r.names), ['kexecFileLoad', 'kexecLoad', 'sync']);
+    assert.match(r.err, /= ENOEXEC .*falling back to kexec_load/);
+  });
+  it('but not when it answers EPERM', async () => {
+    const sys = machine({ failures: { kexecFileLoad: 'EPERM' } });
+    assert.deepEqual(kernelCalls((await run(sys, '-l', '/boot/vmlinuz')).names), ['kexecFileLoad']);
+  });
+  it('-c -p is refused clearly (crash loading needs kexec_file_load for now)', async () => {
+    const sys = machine();
+    const r = await run(sys, '-c', '-p', '/boot/vmlinuz');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /kexec_load \(-c\) with -p is not implemented/);
+    assert.deepEqual(kernelCalls(r.names), []);
+  });
+  it('--mem-min/--mem-max that leave no room name the size and the free ranges', async () => {
+    const sys = machine();
+    const r = await run(sys, '-c', '-l', '/boot/vmlinuz', '--mem-min=0x1000000', '--mem-max=0x1100000');
+    assert.notEqual(r.code, 0);
+    assert.match(r.err, /no free memory for 0x[0-9a-f]+ bytes/);
+    assert.deepEqual(kernelCalls(r.names), []);
+  });
+});
