@@ -5,10 +5,21 @@ import type { BzImage } from './bzimage/parse.js';
 import { flagNames, formatProtocol, XLOADFLAG_NAMES } from './bzimage/setup-header.js';
 import { DEFAULT_MAX_OUTPUT, decompress } from './compress/decompress.js';
 import { canDecompress, detectCompression } from './compress/detect.js';
-import { isCpio, summarizeCpio } from './cpio/newc.js';
+import { isCpio } from './cpio/newc.js';
 import { decodeElfHeader, ELF_MACHINES, isElf } from './elf/ehdr.js';
 import { PT_LOAD } from './elf/phdr.js';
 import type { ElfImage } from './elf/probe.js';
+import {
+  describeInitramfs,
+  describeUki,
+  describeZboot,
+  type InitramfsSummary,
+  type InnerInfo,
+  multibootNotes,
+  riscvNotes,
+  type UkiSummary,
+  type ZbootSummary,
+} from './inspect-parts.js';
 import { parsePe } from './pe/pe.js';
 import { type ProbeMatch, probeAll } from './probe.js';
 
@@ -32,7 +43,13 @@ export interface ImageInfo {
   entry?: string;
   cmdlineSize?: number;
   xloadflags?: string[];
+  /** cpio members across every archive of an initramfs. */
   members?: number;
+  initramfs?: InitramfsSummary;
+  /** A UKI's sections, metadata and its .linux kernel described in turn. */
+  uki?: UkiSummary;
+  /** A zboot image's header and the kernel it decompresses to. */
+  zboot?: ZbootSummary;
   pe: boolean;
   signed: boolean;
   /** File size in bytes. */
@@ -46,6 +63,8 @@ export interface ImageInfo {
 
 export interface InspectOptions {
   maxOutput?: number;
+  /** List every initramfs member (`inspect --members`), not only the summary. */
+  members?: boolean;
 }
 
 const hex = (n: number | bigint) => `0x${n.toString(16)}`;
@@ -101,9 +120,45 @@ function describeElf(info: ImageInfo, elf: ElfImage, loadable: boolean): void {
 }
 
 /** Fill `info` from whichever probe matched; describe-only formats get a note saying so. */
-function describeMatch(info: ImageInfo, m: ProbeMatch, bytes: Uint8Array): void {
+function describeMatch(info: ImageInfo, m: ProbeMatch, bytes: Uint8Array, options: InspectOptions): void {
   info.type = m.name;
+  const maxOutput = options.maxOutput ?? DEFAULT_MAX_OUTPUT;
+  const inner = (b: Uint8Array, name: string | undefined): InnerInfo =>
+    inspectImage(b, name, options) as unknown as InnerInfo;
   switch (m.name) {
+    case 'uki': {
+      const u = describeUki(m.header, inner, maxOutput, options.members ?? false, info.warnings);
+      info.uki = u;
+      info.arch = u.kernel.arch ?? m.header.pe.arch ?? `machine ${hex(m.header.pe.machine)}`;
+      const version = u.kernel.kernelVersion ?? u.uname;
+      if (version !== undefined) info.kernelVersion = version;
+      info.pe = true;
+      info.signed = m.header.pe.signed;
+      info.warnings.push(...m.header.pe.warnings);
+      info.loadPaths = u.kernel.loadPaths;
+      if (u.kernel.loadPaths.includes('kexec_file_load'))
+        info.notes.push(
+          'kexec_file_load does not take a UKI: kexec-ts passes its .linux, .initrd and .cmdline in memfds (as systemd does)',
+        );
+      return;
+    }
+    case 'zboot': {
+      const z = describeZboot(bytes, m.header, inner, maxOutput, info.warnings);
+      info.zboot = z;
+      info.arch = z.kernel?.arch ?? m.header.arch ?? 'unknown';
+      if (z.kernel?.kernelVersion !== undefined) info.kernelVersion = z.kernel.kernelVersion;
+      info.payloadCompression = m.header.compType;
+      info.pe = m.header.pe !== undefined;
+      info.signed = m.header.pe?.signed ?? false;
+      info.notes.push(
+        `EFI zboot: a ${m.header.compType}-compressed kernel at ${hex(m.header.payloadOffset)}; kexec-ts unwraps it into a memfd for kexec_file_load on a ${info.arch} host`,
+      );
+      return;
+    }
+    case 'riscv64-Image':
+      info.arch = 'riscv64';
+      info.notes.push(...riscvNotes(m.header));
+      break;
     case 'bzImage64':
     case 'bzImage':
       describeBzImage(info, m.header, m.name === 'bzImage64');
@@ -125,7 +180,7 @@ function describeMatch(info: ImageInfo, m: ProbeMatch, bytes: Uint8Array): void 
       break;
     case 'multiboot':
     case 'multiboot2':
-      info.notes.push(`${m.name} header at ${hex(m.header.offset)}; kexec-ts has no multiboot loader`);
+      info.notes.push(...multibootNotes(m.name, m.header));
       break;
   }
   const pe = m.name === 'pe' ? m.header : parsePe(bytes);
@@ -136,24 +191,36 @@ function describeMatch(info: ImageInfo, m: ProbeMatch, bytes: Uint8Array): void 
 }
 
 /** Describe bytes whose outer compression (if any) has been undone. */
-function describe(info: ImageInfo, bytes: Uint8Array): void {
+function describe(info: ImageInfo, bytes: Uint8Array, options: InspectOptions): void {
   // An initramfs is not a kernel, so it is recognised before the kernel probes run.
   if (isCpio(bytes)) {
     info.type = 'initramfs';
-    try {
-      const s = summarizeCpio(bytes);
+    const s = describeInitramfs(bytes, options.maxOutput ?? DEFAULT_MAX_OUTPUT, options.members ?? false, info.warnings);
+    if (s) {
       info.members = s.members;
-      if (s.next !== undefined)
-        info.notes.push(`followed by another archive (${s.next}), as an early-microcode initramfs is`);
-    } catch (e) {
-      if (!(e instanceof KexecError)) throw e;
-      info.warnings.push(`cpio: ${e.message}`);
+      info.initramfs = s;
+      if (s.segments.length > 1) info.notes.push(s.summary);
+      if (s.microcode.length > 0)
+        info.notes.push(`early microcode (${s.microcode.join(', ')}) in a leading uncompressed archive`);
     }
     return;
   }
-  const { match, reasons } = probeAll(bytes);
+  let report: ReturnType<typeof probeAll>;
+  try {
+    report = probeAll(bytes);
+  } catch (e) {
+    if (!(e instanceof KexecError)) throw e;
+    info.warnings.push(e.message);
+    return;
+  }
+  const { match, reasons } = report;
   if (match) {
-    describeMatch(info, match, bytes);
+    try {
+      describeMatch(info, match, bytes, options);
+    } catch (e) {
+      if (!(e instanceof KexecError)) throw e;
+      info.warnings.push(e.message);
+    }
     return;
   }
   // An ELF for another machine (or a core file) is still worth naming.
@@ -183,7 +250,7 @@ export function inspectImage(bytes: Uint8Array, name?: string, options: InspectO
   if (name !== undefined) info.name = name;
   const kind = detectCompression(bytes);
   if (kind === undefined) {
-    describe(info, bytes);
+    describe(info, bytes, options);
     return info;
   }
   info.compression = kind;
@@ -205,48 +272,8 @@ export function inspectImage(bytes: Uint8Array, name?: string, options: InspectO
     return info;
   }
   info.decompressedSize = inner.byteLength;
-  describe(info, inner);
+  describe(info, inner, options);
   return info;
 }
 
-const LABELS: ReadonlyArray<readonly [keyof ImageInfo, string]> = [
-  ['name', 'file'],
-  ['type', 'type'],
-  ['arch', 'arch'],
-  ['kernelVersion', 'kernel version'],
-  ['size', 'size'],
-  ['compression', 'compression'],
-  ['decompressedSize', 'decompressed size'],
-  ['payloadCompression', 'payload compression'],
-  ['protocol', 'boot protocol'],
-  ['relocatable', 'relocatable'],
-  ['prefAddress', 'pref_address'],
-  ['kernelAlignment', 'kernel_alignment'],
-  ['initSize', 'init_size'],
-  ['cmdlineSize', 'cmdline_size'],
-  ['xloadflags', 'xloadflags'],
-  ['entry', 'entry'],
-  ['members', 'cpio members'],
-  ['pe', 'PE/EFI stub'],
-  ['signed', 'signed'],
-  ['loadPaths', 'load with'],
-];
-
-/** Human form: one aligned "key: value" line per known field, then notes and warnings. */
-export function formatImageInfo(info: ImageInfo): string {
-  const rows: [string, string][] = [];
-  for (const [key, label] of LABELS) {
-    const v = info[key];
-    if (v === undefined) continue;
-    if (key === 'loadPaths' && Array.isArray(v) && v.length === 0) rows.push([label, '(describe only)']);
-    else
-      rows.push([
-        label,
-        Array.isArray(v) ? v.join(', ') : typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v),
-      ]);
-  }
-  for (const n of info.notes) rows.push(['note', n]);
-  for (const w of info.warnings) rows.push(['warning', w]);
-  const width = Math.max(...rows.map(([k]) => k.length)) + 1;
-  return rows.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`).join('\n');
-}
+export { formatImageInfo } from './inspect-format.js';

@@ -44,6 +44,8 @@ interface Waiter {
 
 export const DEFAULT_READY_TIMEOUT_MS = 120_000;
 export const DEFAULT_RUN_TIMEOUT_MS = 60_000;
+/** Longest command sent as one console line (the wrapper adds ~100 bytes; ash's editor stops at 1024). */
+const MAX_LINE = 800;
 
 export class GuestConsole {
   readonly lines: TranscriptLine[] = [];
@@ -234,6 +236,7 @@ export class GuestConsole {
    * from split strings, so the echoed command line cannot match them.
    */
   async run(cmd: string, timeoutMs: number = DEFAULT_RUN_TIMEOUT_MS): Promise<RunResult> {
+    if (cmd.length > MAX_LINE) cmd = await this.stage(cmd);
     const id = ++this.seq;
     // One input line, so the shell echoes it whole before any output; `cmd` must be a single line.
     this.send(
@@ -244,6 +247,20 @@ export class GuestConsole {
     const end = await this.expect(new RegExp(`KTS-END-${id} (\\d+)\\n`), timeoutMs);
     const output = this.text.slice(start, end.match.index);
     return { output: stripNoise(output), status: Number(end.match[1]) };
+  }
+
+  /**
+   * busybox ash's line editor cuts input lines at 1024 bytes (FEATURE_EDITING_MAX_LEN), so a long
+   * command travels base64-encoded in short chunks to a file, and the returned line sources it.
+   */
+  private async stage(cmd: string): Promise<string> {
+    const file = `/tmp/.kts-cmd-${++this.seq}`;
+    const b64 = Buffer.from(cmd.trim(), 'utf8').toString('base64');
+    for (let i = 0; i < b64.length; i += 512) {
+      const r = await this.run(`printf %s '${b64.slice(i, i + 512)}' >> ${file}.b64`);
+      if (r.status !== 0) throw this.error(`staging a long command failed: ${r.output}`);
+    }
+    return `base64 -d ${file}.b64 > ${file} && . ${file}`;
   }
 
   /** Like run() but throws LabError unless the status is 0. */

@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { LabError } from '../errors.js';
 import { type CpioEntry, writeCpio } from './cpio.js';
 import { run } from './exec.js';
-import { CAPTURE_INIT, KEXEC_TS_WRAPPER, MAIN_INIT, PROFILE } from './guest-scripts.js';
+import { CAPTURE_INIT, CAPTURE_MODULES, KEXEC_TS_WRAPPER, MAIN_INIT, PROFILE } from './guest-scripts.js';
 import { labPaths } from './paths.js';
 import type { LabSetup } from './setup.js';
 
@@ -31,7 +31,7 @@ export type Compression = 'none' | 'zstd' | 'gzip';
 /** Fastest to boot under TCG (measured, see docs/lab.md). */
 export const DEFAULT_COMPRESSION: Compression = 'none';
 /** Bump when the guest layout changes so cached builds are not reused. */
-const LAYOUT_VERSION = 1;
+const LAYOUT_VERSION = 2;
 
 export interface LabBuildOptions {
   setup: LabSetup;
@@ -112,9 +112,15 @@ export async function labBuild(opts: LabBuildOptions): Promise<LabBuild> {
   const libs = await sharedLibs([node, ...nativeAddons], []);
   const kexecLibs = await sharedLibs([setup.kexecBinary], setup.kexecLibDirs);
 
-  // Capture image: busybox only.
+  // Capture image: busybox, plus the virtio disk driver the capture init loads for lab.dump=.
   const capture = new Tree();
   await addBase(capture, setup.busybox, CAPTURE_INIT, 'kexec-ts-capture');
+  const drivers = join(dirname(dirname(setup.vmlinuz)), 'lib/modules', setup.kernelRelease, 'kernel/drivers');
+  for (const m of CAPTURE_MODULES) {
+    const host = join(drivers, m);
+    if (existsSync(host))
+      capture.file(`/lib/modules/${setup.kernelRelease}/kernel/drivers/${m}`, host, 0o644);
+  }
   const capturePath = join(tmp, 'capture.img');
   await writeCpio(capturePath, capture.entries);
 
@@ -130,6 +136,10 @@ export async function labBuild(opts: LabBuildOptions): Promise<LabBuild> {
     const p = join(dirname(setup.kexecBinary), extra);
     if (existsSync(p)) a.file(`/sbin/${extra}`, p, 0o755);
   }
+  // dummy.ko gives tests a network interface to watch: exec must not take it down when it refuses.
+  const modules = `/lib/modules/${setup.kernelRelease}`;
+  const dummy = join(dirname(dirname(setup.vmlinuz)), modules, 'kernel/drivers/net/dummy.ko');
+  if (existsSync(dummy)) a.file(`${modules}/kernel/drivers/net/dummy.ko`, dummy, 0o644);
   await a.tree('/opt/kexec-ts', prefix);
   a.bytes('/bin/kexec-ts', KEXEC_TS_WRAPPER, 0o755);
   a.file('/boot/capture.img', capturePath);

@@ -1,11 +1,14 @@
 // Whole-buffer decompression with a hard cap on the output (decompression bombs -> LimitError).
 // gzip and zstd come from node:zlib, which enforces the cap while inflating (maxOutputLength).
+// lz4 (legacy frame) is our own decoder; bzip2 comes from seek-bzip (pure JS).
 // xz and lzma come from @napi-rs/lzma (prebuilt, no compiler needed; see docs/formats.md), which has
 // no output cap, so the size the file declares is checked first and the real size after.
 import { createRequire } from 'node:module';
 import * as zlib from 'node:zlib';
 import { FormatError, KexecError, LimitError } from '../../errors.js';
+import { bunzip2 } from './bzip2.js';
 import { type CompressionName, detectCompression } from './detect.js';
+import { lz4LegacyDecompress } from './lz4-legacy.js';
 import { LZMA_SIZE_UNKNOWN, LzmaAloneHeader, xzStreams } from './xz-index.js';
 
 /** Default output cap: 512 MiB, far above any real kernel or initramfs we expect to load. */
@@ -127,6 +130,10 @@ export function decompress(
         return viaXz(bytes, maxOutput);
       case 'lzma':
         return viaLzmaAlone(bytes, maxOutput);
+      case 'lz4':
+        return lz4LegacyDecompress(bytes, maxOutput);
+      case 'bzip2':
+        return bunzip2(bytes, maxOutput);
       default:
         throw new FormatError(
           kind === undefined
@@ -134,7 +141,7 @@ export function decompress(
             : `${kind} decompression is not supported`,
           kind ?? 'compressed',
           0,
-          { hint: 'kexec-tools undoes gzip, zstd, xz and lzma whole-file compression only' },
+          { hint: 'kexec-ts decodes gzip, zstd, xz, lzma, lz4 (legacy frame) and bzip2' },
         );
     }
   } catch (e) {
