@@ -1,7 +1,8 @@
 // The human form of `kexec-ts inspect`: aligned "key: value" lines, containers' parts, and a wrapped
 // kernel (UKI .linux, zboot payload) indented under its container.
-import type { InitramfsSummary } from './inspect-parts.js';
+
 import type { ImageInfo } from './inspect.js';
+import type { InitramfsSummary } from './inspect-parts.js';
 
 const LABELS: ReadonlyArray<readonly [keyof ImageInfo, string]> = [
   ['name', 'file'],

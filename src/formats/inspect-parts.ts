@@ -6,7 +6,7 @@ import { type InitramfsInfo, listInitramfs, summarizeInitramfs } from './cpio/in
 import type { MultibootInfo } from './multiboot/multiboot.js';
 import type { RiscvImage } from './riscv/image.js';
 import type { Uki } from './uki/uki.js';
-import { type Zboot, unwrapZboot } from './zboot/zboot.js';
+import { unwrapZboot, type Zboot } from './zboot/zboot.js';
 
 /** A kernel described by inspectImage (kept structural to avoid an import cycle). */
 export interface InnerInfo {
@@ -115,7 +115,13 @@ export function describeUki(
   return out;
 }
 
-export function describeZboot(bytes: Uint8Array, z: Zboot, inspect: InspectFn, maxOutput: number, warnings: string[]): ZbootSummary {
+export function describeZboot(
+  bytes: Uint8Array,
+  z: Zboot,
+  inspect: InspectFn,
+  maxOutput: number,
+  warnings: string[],
+): ZbootSummary {
   const out: ZbootSummary = {
     compType: z.compType,
     payloadOffset: hex(z.payloadOffset),
@@ -126,7 +132,9 @@ export function describeZboot(bytes: Uint8Array, z: Zboot, inspect: InspectFn, m
     const inner = unwrapZboot(bytes, z, maxOutput);
     out.kernel = inspect(inner, 'zboot payload');
     if (z.declaredSize !== undefined && z.declaredSize !== inner.byteLength)
-      warnings.push(`zboot payload decodes to ${inner.byteLength} bytes, the header trailer says ${z.declaredSize}`);
+      warnings.push(
+        `zboot payload decodes to ${inner.byteLength} bytes, the header trailer says ${z.declaredSize}`,
+      );
   } catch (e) {
     if (!(e instanceof KexecError)) throw e;
     warnings.push(`zboot: ${e.message}`);
@@ -137,8 +145,10 @@ export function describeZboot(bytes: Uint8Array, z: Zboot, inspect: InspectFn, m
 export function multibootNotes(name: string, m: MultibootInfo): string[] {
   const notes = [`${name} header at ${hex(m.offset)}; kexec-ts has no multiboot loader`];
   if (m.flags !== undefined) notes.push(`flags ${hex(m.flags)}: ${m.flagNames?.join(', ') || 'none'}`);
-  if (m.architecture !== undefined) notes.push(`architecture ${m.architecture}, header_length ${m.headerLength}`);
-  for (const t of m.tags ?? []) notes.push(`tag ${t.type} (${t.name}${t.optional ? ', optional' : ''}), ${t.size} bytes`);
+  if (m.architecture !== undefined)
+    notes.push(`architecture ${m.architecture}, header_length ${m.headerLength}`);
+  for (const t of m.tags ?? [])
+    notes.push(`tag ${t.type} (${t.name}${t.optional ? ', optional' : ''}), ${t.size} bytes`);
   return notes;
 }
 

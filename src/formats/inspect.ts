@@ -195,7 +195,12 @@ function describe(info: ImageInfo, bytes: Uint8Array, options: InspectOptions): 
   // An initramfs is not a kernel, so it is recognised before the kernel probes run.
   if (isCpio(bytes)) {
     info.type = 'initramfs';
-    const s = describeInitramfs(bytes, options.maxOutput ?? DEFAULT_MAX_OUTPUT, options.members ?? false, info.warnings);
+    const s = describeInitramfs(
+      bytes,
+      options.maxOutput ?? DEFAULT_MAX_OUTPUT,
+      options.members ?? false,
+      info.warnings,
+    );
     if (s) {
       info.members = s.members;
       info.initramfs = s;

@@ -50,10 +50,20 @@ function cmdlineMax(prepared: PreparedKernel): number {
   return m.header.header.cmdline_size ?? 255;
 }
 
-/** What the running kernel's kexec_file_load takes: on x86_64 only bzImage64 (arch/x86/kernel/kexec-bzimage64.c). */
+/**
+ * What the running kernel's kexec_file_load takes: on x86_64 only bzImage64 (arch/x86/kernel/kexec-bzimage64.c);
+ * on arm64 and riscv64 an Image (arch/arm64/kernel/kexec_image.c, arch/riscv/kernel/kexec_image.c).
+ */
 function fileLoadable(sys: Sys, prepared: PreparedKernel): boolean {
-  return sys.arch === 'x86_64' && prepared.match.name === 'bzImage64';
+  const name = prepared.match.name;
+  if (sys.arch === 'x86_64') return name === 'bzImage64';
+  return (
+    (sys.arch === 'aarch64' && name === 'arm64-Image') || (sys.arch === 'riscv64' && name === 'riscv64-Image')
+  );
 }
+
+/** systemd unwraps a UKI or zboot image only when the kernel refused it with one of these (reboot-util.c). */
+const UNWRAP_ERRNOS: ReadonlySet<string> = new Set(['ENOEXEC', 'EINVAL']);
 
 /** Thrown with -s when file load failed with an errno kexec-tools would fall back on: exit 253. */
 export class FallbackNeededError extends SyscallError {
@@ -75,15 +85,26 @@ export function loadKernel(sys: Sys, req: LoadRequest, debug: (s: string) => voi
   debug(
     `kernel ${req.kernel}: ${kernelType}${prepared.compression ? `, ${prepared.compression}-compressed file` : ''}`,
   );
-  const maxCmdline = cmdlineMax(prepared);
-  if (Buffer.byteLength(req.cmdline) > maxCmdline) {
+  // A UKI or zboot image: the kernel that will run is the one inside. A UKI's .cmdline is used when
+  // no command line was given, its .initrd when no --initrd was (docs/cli.md, "Loading").
+  const wrapped = prepared.wrapped;
+  const target = wrapped?.kernel ?? prepared;
+  if (wrapped)
+    debug(
+      `${wrapped.kind}: wraps a ${target.match.name}${target.compression ? ` (${target.compression})` : ''}`,
+    );
+  const cmdline = req.cmdline === '' && wrapped?.cmdline !== undefined ? wrapped.cmdline : req.cmdline;
+  const embeddedInitrd = req.initrd === undefined ? wrapped?.initrd : undefined;
+  const maxCmdline = cmdlineMax(target);
+  if (Buffer.byteLength(cmdline) > maxCmdline) {
     throw new UsageError(
-      `command line is ${Buffer.byteLength(req.cmdline)} bytes; ${req.kernel} accepts at most ${maxCmdline}`,
+      `command line is ${Buffer.byteLength(cmdline)} bytes; ${req.kernel} accepts at most ${maxCmdline}`,
       { hint: 'shorten --append/--command-line (the limit is the kernel setup header cmdline_size)' },
     );
   }
-  if (req.syscall === 'load') return kexecLoadPath(sys, req, prepared, debug);
-  if (!fileLoadable(sys, prepared)) {
+  const inner: LoadInputs = { prepared: target, cmdline, initrd: embeddedInitrd };
+  if (req.syscall === 'load') return kexecLoadPath(sys, req, inner, debug);
+  if (!fileLoadable(sys, target)) {
     if (req.syscall === 'file') {
       throw new FormatError(
         `${req.kernel} is ${kernelType}; kexec_file_load on ${sys.arch} takes a bzImage (64-bit, boot protocol >= 2.12)`,
@@ -92,55 +113,97 @@ export function loadKernel(sys: Sys, req: LoadRequest, debug: (s: string) => voi
         { hint: 'use a bzImage (/boot/vmlinuz-*), or the kexec_load path (-c) when it supports this type' },
       );
     }
-    return kexecLoadPath(sys, req, prepared, debug);
+    return kexecLoadPath(sys, req, inner, debug);
   }
-  let flags = 0;
-  if (req.crash) flags |= KEXEC_FILE_ON_CRASH;
-  // Pass the original file when nothing was undone, so IMA can see its xattrs (kexec-tools master does too).
-  const kernelFd = prepared.compression
-    ? sys.memfdFromBytes('kernel', prepared.bytes)
-    : sys.openRead(req.kernel);
-  let initrdFd = -1;
+  let flags = req.crash ? KEXEC_FILE_ON_CRASH : 0;
   try {
-    if (req.initrd !== undefined) initrdFd = sys.openRead(req.initrd);
-    else flags |= KEXEC_FILE_NO_INITRAMFS;
-    debug(
-      `kexec_file_load(kernel_fd=${kernelFd}, initrd_fd=${initrdFd}, cmdline=${JSON.stringify(req.cmdline)}, flags=0x${flags.toString(16)})`,
-    );
-    try {
-      sys.kexecFileLoad(kernelFd, initrdFd, req.cmdline, flags);
-    } catch (err) {
-      if (!(err instanceof SyscallError) || !FALLBACK_ERRNOS.has(err.errno)) throw err;
-      if (req.syscall === 'file') {
-        throw new FallbackNeededError(err.syscall, err.args, err.errno, err.errnoValue, {
-          hint: err.hint,
-          cause: err,
-        });
+    if (wrapped) {
+      // As systemd does: offer the file as it is first, and unwrap only when the kernel refuses it.
+      try {
+        fileLoad(
+          sys,
+          req,
+          { kernelFd: sys.openRead(req.kernel), initrd: undefined, cmdline: req.cmdline, flags },
+          debug,
+        );
+        return {
+          syscall: 'kexec_file_load',
+          kernelType,
+          flags: lastFlags(req, undefined, flags),
+          cmdline: req.cmdline,
+        };
+      } catch (err) {
+        if (!(err instanceof SyscallError) || !UNWRAP_ERRNOS.has(err.errno)) throw err;
+        debug(`${err.message}: unwrapping the ${wrapped.kind} into memfds`);
       }
-      debug(`${err.message}: falling back to kexec_load`);
-      return kexecLoadPath(sys, req, prepared, debug, err);
     }
-  } finally {
-    sys.close(kernelFd);
-    if (initrdFd >= 0) sys.close(initrdFd);
+    // Pass the original file when nothing was undone, so IMA can see its xattrs (kexec-tools master does too).
+    const kernelFd =
+      wrapped || prepared.compression ? sys.memfdFromBytes('kernel', target.bytes) : sys.openRead(req.kernel);
+    fileLoad(sys, req, { kernelFd, initrd: embeddedInitrd, cmdline, flags }, debug);
+    flags = lastFlags(req, embeddedInitrd, flags);
+  } catch (err) {
+    if (!(err instanceof SyscallError) || !FALLBACK_ERRNOS.has(err.errno)) throw err;
+    if (req.syscall === 'file') {
+      throw new FallbackNeededError(err.syscall, err.args, err.errno, err.errnoValue, {
+        hint: err.hint,
+        cause: err,
+      });
+    }
+    debug(`${err.message}: falling back to kexec_load`);
+    return kexecLoadPath(sys, req, inner, debug, err);
   }
   return {
     syscall: 'kexec_file_load',
     kernelType,
-    compression: prepared.compression,
+    compression: target.compression ?? prepared.compression,
     flags,
-    cmdline: req.cmdline,
+    cmdline,
   };
+}
+
+/** The kernel, command line and embedded initrd that the loaders use (a UKI's, when unwrapped). */
+interface LoadInputs {
+  prepared: PreparedKernel;
+  cmdline: string;
+  initrd: Uint8Array | undefined;
+}
+
+function lastFlags(req: LoadRequest, embedded: Uint8Array | undefined, flags: number): number {
+  return req.initrd === undefined && embedded === undefined ? flags | KEXEC_FILE_NO_INITRAMFS : flags;
+}
+
+/** One kexec_file_load call; takes ownership of kernelFd and closes every fd it opened. */
+function fileLoad(
+  sys: Sys,
+  req: LoadRequest,
+  call: { kernelFd: number; initrd: Uint8Array | undefined; cmdline: string; flags: number },
+  debug: (s: string) => void,
+): void {
+  let initrdFd = -1;
+  try {
+    if (call.initrd !== undefined) initrdFd = sys.memfdFromBytes('initrd', call.initrd);
+    else if (req.initrd !== undefined) initrdFd = sys.openRead(req.initrd);
+    const flags = lastFlags(req, call.initrd, call.flags);
+    debug(
+      `kexec_file_load(kernel_fd=${call.kernelFd}, initrd_fd=${initrdFd}, cmdline=${JSON.stringify(call.cmdline)}, flags=0x${flags.toString(16)})`,
+    );
+    sys.kexecFileLoad(call.kernelFd, initrdFd, call.cmdline, flags);
+  } finally {
+    sys.close(call.kernelFd);
+    if (initrdFd >= 0) sys.close(initrdFd);
+  }
 }
 
 /** kexec_load: our own loader builds every segment and the purgatory (src/kexec/x86). */
 function kexecLoadPath(
   sys: Sys,
   req: LoadRequest,
-  prepared: PreparedKernel,
+  inputs: LoadInputs,
   debug: (s: string) => void,
   fallbackFrom?: SyscallError,
 ): LoadResult {
+  const { prepared, cmdline } = inputs;
   const kernelType = prepared.match.name;
   if (sys.arch !== 'x86_64' || kernelType !== 'bzImage64') {
     const prefix = fallbackFrom ? `${fallbackFrom.message}, and the kexec_load fallback` : 'kexec_load (-c)';
@@ -154,8 +217,12 @@ function kexecLoadPath(
   }
   const plan = planX86_64KexecLoad(sys, {
     image: prepared.bytes,
-    ...(req.initrd === undefined ? {} : { initrd: sys.readFile(req.initrd) }),
-    cmdline: req.cmdline,
+    ...(req.initrd === undefined
+      ? inputs.initrd === undefined
+        ? {}
+        : { initrd: inputs.initrd }
+      : { initrd: sys.readFile(req.initrd) }),
+    cmdline,
     crash: req.crash,
     noChecks: req.noChecks ?? false,
     ...(req.memMin === undefined ? {} : { memMin: req.memMin }),
@@ -168,7 +235,7 @@ function kexecLoadPath(
     kernelType,
     compression: prepared.compression,
     flags: plan.flags,
-    cmdline: req.cmdline,
+    cmdline,
     fallbackFrom,
   };
 }

@@ -25,15 +25,25 @@ export function extractVmlinux(bytes: Uint8Array, maxOutput = DEFAULT_MAX_OUTPUT
   const bz: BzImage = parseBzImage(bytes);
   const h = bz.header;
   if (h.payload_offset === undefined || !h.payload_length) {
-    throw new FormatError('bzImage has no payload_offset/payload_length (boot protocol < 2.08)', 'bzImage', 0x248, {
-      hint: "use the kernel's scripts/extract-vmlinux, which scans for compression magics",
-    });
+    throw new FormatError(
+      'bzImage has no payload_offset/payload_length (boot protocol < 2.08)',
+      'bzImage',
+      0x248,
+      {
+        hint: "use the kernel's scripts/extract-vmlinux, which scans for compression magics",
+      },
+    );
   }
   const payload = slice(bz.protectedMode, h.payload_offset, h.payload_length, 'payload');
   const kind = bz.payloadCompression;
-  if (kind === undefined) throw new FormatError('payload compression not recognised from its magic', 'bzImage');
-  if (payload.byteLength < SIZE_APPEND_LEN) throw new FormatError('payload is shorter than its size trailer', 'bzImage');
-  const declaredSize = new DataView(payload.buffer, payload.byteOffset + payload.byteLength - 4, 4).getUint32(0, true);
+  if (kind === undefined)
+    throw new FormatError('payload compression not recognised from its magic', 'bzImage');
+  if (payload.byteLength < SIZE_APPEND_LEN)
+    throw new FormatError('payload is shorter than its size trailer', 'bzImage');
+  const declaredSize = new DataView(payload.buffer, payload.byteOffset + payload.byteLength - 4, 4).getUint32(
+    0,
+    true,
+  );
   let vmlinux: Uint8Array;
   if (kind === 'none') vmlinux = payload;
   else {

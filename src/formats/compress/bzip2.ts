@@ -12,6 +12,7 @@ interface OutStream {
 }
 interface InStream {
   readByte(): number;
+  read(buf: Uint8Array, off: number, len: number): number;
   seek(pos: number): void;
   eof(): boolean;
 }
@@ -62,6 +63,12 @@ function source(bytes: Uint8Array): InStream {
         throw new FormatError('bzip2 data is truncated', 'bzip2', bytes.byteLength);
       return bytes[pos++]!;
     },
+    read(buf: Uint8Array, off: number, len: number) {
+      const n = Math.max(0, Math.min(len, bytes.byteLength - pos));
+      buf.set(bytes.subarray(pos, pos + n), off);
+      pos += n;
+      return n === 0 && len > 0 ? -1 : n;
+    },
     seek(p: number) {
       pos = p;
     },
@@ -76,9 +83,14 @@ export function bunzip2(bytes: Uint8Array, maxOutput: number): Uint8Array {
     load().decode(source(bytes), sink, true);
   } catch (e) {
     if (e instanceof KexecError) throw e;
-    throw new FormatError(`bzip2 data is corrupt: ${(e as Error)?.message ?? String(e)}`, 'bzip2', undefined, {
-      cause: e,
-    });
+    throw new FormatError(
+      `bzip2 data is corrupt: ${(e as Error)?.message ?? String(e)}`,
+      'bzip2',
+      undefined,
+      {
+        cause: e,
+      },
+    );
   }
   return sink.buf.subarray(0, sink.pos);
 }

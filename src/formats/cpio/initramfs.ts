@@ -7,19 +7,26 @@ import { slice } from '../../binary/bounds.js';
 import { FormatError, KexecError } from '../../errors.js';
 import { DEFAULT_MAX_OUTPUT, decompress } from '../compress/decompress.js';
 import { canDecompress, detectCompression } from '../compress/detect.js';
-import { CPIO_CRC_MAGIC, CPIO_NEWC_MAGIC, CpioNewcHeader, isCpio, MAX_CPIO_MEMBERS, MAX_CPIO_NAME } from './newc.js';
+import {
+  CPIO_CRC_MAGIC,
+  CPIO_NEWC_MAGIC,
+  CpioNewcHeader,
+  isCpio,
+  MAX_CPIO_MEMBERS,
+  MAX_CPIO_NAME,
+} from './newc.js';
 
 const TRAILER = 'TRAILER!!!';
 /** stat(2) file type bits of c_mode (S_IFMT) and the ls(1) letter for each. */
 const S_IFMT = 0o170000;
 const TYPE_LETTERS: Readonly<Record<number, string>> = {
-  0o140000: 's',
-  0o120000: 'l',
-  0o100000: '-',
-  0o060000: 'b',
-  0o040000: 'd',
-  0o020000: 'c',
-  0o010000: 'p',
+  26411: 's',
+  21609: 'l',
+  16807: '-',
+  14406: 'b',
+  9604: 'd',
+  4802: 'c',
+  2401: 'p',
 };
 /** Compressed segments may not nest deeper than this (the kernel does not nest at all). */
 const MAX_DEPTH = 2;
@@ -71,14 +78,24 @@ function walkArchive(bytes: Uint8Array, at: number, out: CpioMember[], segment: 
     const namesize = hexField(h.c_namesize, 'c_namesize', at);
     const filesize = hexField(h.c_filesize, 'c_filesize', at);
     const mode = hexField(h.c_mode, 'c_mode', at);
-    if (namesize === 0 || namesize > MAX_CPIO_NAME) throw new FormatError(`cpio c_namesize ${namesize}`, 'cpio', at);
-    const name = Buffer.from(slice(bytes, at + CpioNewcHeader.size, namesize - 1, 'cpio name')).toString('utf8');
+    if (namesize === 0 || namesize > MAX_CPIO_NAME)
+      throw new FormatError(`cpio c_namesize ${namesize}`, 'cpio', at);
+    const name = Buffer.from(slice(bytes, at + CpioNewcHeader.size, namesize - 1, 'cpio name')).toString(
+      'utf8',
+    );
     const dataAt = pad4(at + CpioNewcHeader.size + namesize);
     slice(bytes, dataAt, filesize, 'cpio data');
     at = pad4(dataAt + filesize);
     if (name === TRAILER) return at;
-    if (out.length >= MAX_CPIO_MEMBERS) throw new FormatError(`more than ${MAX_CPIO_MEMBERS} cpio members`, 'cpio', at);
-    out.push({ name, type: TYPE_LETTERS[mode & S_IFMT] ?? '?', mode: mode & 0o7777, size: filesize, segment });
+    if (out.length >= MAX_CPIO_MEMBERS)
+      throw new FormatError(`more than ${MAX_CPIO_MEMBERS} cpio members`, 'cpio', at);
+    out.push({
+      name,
+      type: TYPE_LETTERS[mode & S_IFMT] ?? '?',
+      mode: mode & 0o7777,
+      size: filesize,
+      segment,
+    });
   }
 }
 
@@ -108,7 +125,9 @@ function walk(bytes: Uint8Array, info: InitramfsInfo, maxOutput: number, depth: 
     }
     const kind = detectCompression(rest);
     if (kind === undefined) {
-      info.warnings.push(`unrecognised data at 0x${at.toString(16)} (${bytes.byteLength - at} bytes) ends the walk`);
+      info.warnings.push(
+        `unrecognised data at 0x${at.toString(16)} (${bytes.byteLength - at} bytes) ends the walk`,
+      );
       return;
     }
     if (!canDecompress(kind) || depth >= MAX_DEPTH) {

@@ -90,7 +90,12 @@ function readTags(bytes: Uint8Array, at: number, headerLength: number): Multiboo
     const type = view.getUint16(p, true);
     const size = view.getUint32(p + 4, true);
     if (type === 0 || size < 8 || p + size > end) break;
-    tags.push({ type, name: MB2_TAG_NAMES[type] ?? `type ${type}`, optional: (view.getUint16(p + 2, true) & 1) !== 0, size });
+    tags.push({
+      type,
+      name: MB2_TAG_NAMES[type] ?? `type ${type}`,
+      optional: (view.getUint16(p + 2, true) & 1) !== 0,
+      size,
+    });
     p += Math.ceil(size / MB2_TAG_ALIGN) * MB2_TAG_ALIGN;
   }
   return tags;

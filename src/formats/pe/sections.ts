@@ -4,7 +4,7 @@
 import { slice } from '../../binary/bounds.js';
 import { bytes, defineStruct, u16, u32 } from '../../binary/struct.js';
 import { FormatError, KexecError } from '../../errors.js';
-import { type PeInfo, PeHeader } from './pe.js';
+import { PeHeader, type PeInfo } from './pe.js';
 
 /** pe.h struct section_header (40 bytes). */
 export const SectionHeader = defineStruct('section_header', {
@@ -53,8 +53,7 @@ export function parsePeSections(image: Uint8Array, pe: PeInfo): PeSection[] {
     // "VirtualSize ... If this value is greater than SizeOfRawData, the section is zero-padded":
     // the file holds min(VirtualSize, SizeOfRawData) meaningful bytes. ukify and objcopy set
     // VirtualSize to the exact payload size, so it is the size of a .cmdline or .initrd.
-    const size =
-      h.virtual_size > 0 && h.virtual_size < h.raw_data_size ? h.virtual_size : h.raw_data_size;
+    const size = h.virtual_size > 0 && h.virtual_size < h.raw_data_size ? h.virtual_size : h.raw_data_size;
     out.push({
       name: sectionName(h.name),
       offset: h.data_addr,

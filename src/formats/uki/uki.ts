@@ -72,7 +72,8 @@ export function parseOsRelease(text: string): Record<string, string> {
 
 /** Section text: UTF-8, NUL padding and trailing whitespace removed. */
 function text(bytes: Uint8Array, what: string, max: number): string {
-  if (bytes.byteLength > max) throw new LimitError(`${what} is ${bytes.byteLength} bytes, over ${max}`, 'uki');
+  if (bytes.byteLength > max)
+    throw new LimitError(`${what} is ${bytes.byteLength} bytes, over ${max}`, 'uki');
   return Buffer.from(bytes)
     .toString('utf8')
     .replace(/[\0\s]+$/, '');

@@ -98,9 +98,10 @@ describe('decompress', () => {
     const flipped = xz.slice();
     flipped[0x20] = flipped[0x20]! ^ 0xff;
     assert.throws(() => decompress(flipped), FormatError);
+    assert.throws(() => decompress(Uint8Array.from([0x42, 0x5a, 0x68])), /bzip2 data is (corrupt|truncated)/);
     assert.throws(
-      () => decompress(Uint8Array.from([0x42, 0x5a, 0x68])),
-      /bzip2 decompression is not supported/,
+      () => decompress(Uint8Array.from([0x89, 0x4c, 0x5a, 0x4f, 0, 0])),
+      /lzo decompression is not supported/,
     );
     assert.throws(() => decompress(new Uint8Array(8)), FormatError);
     assert.throws(() => decompress(Uint8Array.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2])), FormatError);

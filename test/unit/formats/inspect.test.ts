@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { EM_AARCH64 } from '../../../src/formats/elf/ehdr.js';
 import { formatImageInfo, inspectImage } from '../../../src/formats/inspect.js';
+import { PROBES } from '../../../src/formats/probe.js';
 import { buildBzImage } from '../../helpers/build-bzimage.js';
 import { buildCpio } from '../../helpers/build-cpio.js';
 import { buildElf } from '../../helpers/build-elf.js';
@@ -75,8 +76,17 @@ describe('inspectImage', () => {
     const early = inspectImage(
       new Uint8Array([...buildCpio([{ name: 'kernel/x86/microcode/GenuineIntel.bin' }]), ...gzipSync(cpio)]),
     );
-    assert.equal(early.members, 1);
-    assert.match(early.notes.join(), /another archive \(gzip\)/);
+    // Every archive is walked: the microcode archive's member and the gzip main image's three.
+    assert.equal(early.members, 4);
+    assert.deepEqual(
+      early.initramfs?.segments.map((s) => [s.compression, s.members]),
+      [
+        ['none', 1],
+        ['gzip', 3],
+      ],
+    );
+    assert.deepEqual(early.initramfs?.microcode, ['GenuineIntel.bin']);
+    assert.match(early.notes.join(), /2 segments: cpio \(1 members\), gzip cpio \(3 members\)/);
     const cut = inspectImage(cpio.subarray(0, 200));
     assert.equal(cut.type, 'initramfs');
     assert.equal(cut.warnings.length, 1);
@@ -94,7 +104,7 @@ describe('inspectImage', () => {
   it('lists every probe reason for unknown data', () => {
     const info = inspectImage(new Uint8Array(2048));
     assert.equal(info.type, 'unknown');
-    assert.equal(info.notes.length, 7);
+    assert.equal(info.notes.length, PROBES.length);
   });
 });
 

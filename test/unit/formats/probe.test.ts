@@ -31,7 +31,18 @@ describe('probe registry', () => {
   it('keeps the documented order', () => {
     assert.deepEqual(
       PROBES.map((p) => p.name),
-      ['bzImage64', 'bzImage', 'elf-x86_64', 'arm64-Image', 'pe', 'multiboot', 'multiboot2'],
+      [
+        'bzImage64',
+        'bzImage',
+        'elf-x86_64',
+        'uki',
+        'zboot',
+        'arm64-Image',
+        'riscv64-Image',
+        'pe',
+        'multiboot',
+        'multiboot2',
+      ],
     );
   });
 
@@ -75,7 +86,7 @@ describe('probe registry', () => {
     assert.equal(err.message, 'Cannot determine the file type of junk.bin');
     assert.match(
       err.hint!,
-      /^bzImage64: no "HdrS" at 0x202; bzImage: no "HdrS" at 0x202; elf-x86_64: bad ELF magic; arm64-Image: /,
+      /^bzImage64: no "HdrS" at 0x202; bzImage: no "HdrS" at 0x202; elf-x86_64: bad ELF magic; uki: no PE with a ".linux" section; zboot: no "MZ" \+ "zimg" at 4; arm64-Image: /,
     );
     assert.equal(err.hint!.split('; ').length, PROBES.length);
   });
