@@ -28,6 +28,32 @@ done
 export const MAIN_INIT = `#!/bin/sh
 ${MOUNTS}${READY('main')}${SHELL_LOOP}`;
 
+/** Printed by the capture init after `lab.dump=DEV` copied /proc/vmcore to DEV: `status=0 bytes=N`. */
+export const DUMP_MARK = 'KEXEC-TS-LAB DUMP';
+/** Loaded in this order by the capture init for lab.dump= (paths under /lib/modules/<release>/kernel/drivers). */
+export const CAPTURE_MODULES = [
+  'virtio/virtio_ring.ko', // virtio.ko uses virtio_break_device from virtio_ring
+  'virtio/virtio.ko',
+  'virtio/virtio_pci_modern_dev.ko',
+  'virtio/virtio_pci_legacy_dev.ko',
+  'virtio/virtio_pci.ko',
+  'block/virtio_blk.ko',
+];
+
+// lab.dump=/dev/vda on the capture kernel's command line: load the virtio disk driver and copy
+// /proc/vmcore to that disk, so the host can read the dump once QEMU has exited.
+const SAVE_VMCORE = `dump=$(sed -n 's/.*lab[.]dump=\\([^ ]*\\).*/\\1/p' /proc/cmdline)
+if [ -n "$dump" ] && [ -e /proc/vmcore ]; then
+  for m in ${CAPTURE_MODULES.join(' ')}; do insmod /lib/modules/$(uname -r)/kernel/drivers/$m; done
+  i=0
+  while [ ! -b "$dump" ] && [ $i -lt 60 ]; do sleep 1; i=$((i+1)); done
+  dd if=/proc/vmcore of="$dump" bs=1M 2>/tmp/dd.err
+  st=$?
+  sync
+  echo "${DUMP_MARK} status=$st bytes=$(stat -c %s /proc/vmcore)"
+fi
+`;
+
 export const CAPTURE_INIT = `#!/bin/sh
 ${MOUNTS}echo "${MARK.capture}"
 if [ -e /proc/vmcore ]; then
@@ -35,7 +61,7 @@ if [ -e /proc/vmcore ]; then
 else
   echo "${MARK.vmcore} absent"
 fi
-${READY('capture')}${SHELL_LOOP}`;
+${SAVE_VMCORE}${READY('capture')}${SHELL_LOOP}`;
 
 export const PROFILE = `export PATH=/sbin:/bin:/usr/sbin:/usr/bin
 export HOME=/root

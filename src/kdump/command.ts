@@ -1,0 +1,65 @@
+// `kexec-ts vmcore info|dmesg [FILE]`: read a dump (default /proc/vmcore) without loading it whole.
+import type { Io } from '../cli/io.js';
+import { FormatError, UsageError } from '../errors.js';
+import { formatKernelLog, readKernelLog } from './dmesg/index.js';
+import { openFileReader } from './file-reader.js';
+import { formatSummary, summarizeVmcore } from './info.js';
+import { openElfVmcore } from './vmcore-elf.js';
+
+export const VMCORE_USAGE = `Usage: kexec-ts vmcore COMMAND [FILE]
+  info [FILE] [--json]   layout, notes, CPU registers, VMCOREINFO, panic line
+  dmesg [FILE]           the kernel log, formatted like vmcore-dmesg
+FILE defaults to /proc/vmcore (in a kdump capture kernel).
+`;
+
+export async function vmcoreCommand(argv: string[], io: Io): Promise<number> {
+  const args = [...argv];
+  const json = take(args, '--json');
+  const [cmd, ...rest] = args;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    io.stdout(VMCORE_USAGE);
+    return cmd === undefined ? 1 : 0;
+  }
+  const unknown = rest.find((a) => a.startsWith('-'));
+  if (unknown) throw new UsageError(`vmcore ${cmd}: unrecognized option '${unknown}'`);
+  if (rest.length > 1) throw new UsageError(`vmcore ${cmd}: unexpected argument '${rest[1]}'`);
+  const path = rest[0] ?? '/proc/vmcore';
+  if (cmd !== 'info' && cmd !== 'dmesg') {
+    throw new UsageError(`vmcore: unknown command '${cmd}'`, { hint: 'kexec-ts vmcore info|dmesg FILE' });
+  }
+  const reader = openFileReader(path);
+  try {
+    const vm = openElfVmcore(reader);
+    if (cmd === 'info') {
+      const s = summarizeVmcore(vm);
+      io.stdout(json ? `${JSON.stringify(s, null, 2)}\n` : formatSummary(s));
+      return 0;
+    }
+    if (!vm.vmcoreinfo) {
+      throw new FormatError(`${path}: no VMCOREINFO note`, 'vmcore', undefined, {
+        hint: 'the log can only be found through the symbols VMCOREINFO exports',
+      });
+    }
+    const log = readKernelLog({ mem: vm, le: vm.header.endian === 'le', info: vm.vmcoreinfo });
+    io.stdout(json ? `${JSON.stringify(log.records.map(jsonRecord))}\n` : formatKernelLog(log));
+    return 0;
+  } finally {
+    reader.close();
+  }
+}
+
+function jsonRecord(r: { seq?: bigint; tsNsec: bigint; text: Uint8Array; callerId?: number }) {
+  return {
+    ...(r.seq === undefined ? {} : { seq: Number(r.seq) }),
+    ts_nsec: Number(r.tsNsec),
+    ...(r.callerId === undefined ? {} : { caller_id: r.callerId }),
+    text: Buffer.from(r.text).toString('latin1'),
+  };
+}
+
+function take(argv: string[], flag: string): boolean {
+  const i = argv.indexOf(flag);
+  if (i < 0) return false;
+  argv.splice(i, 1);
+  return true;
+}

@@ -1,0 +1,113 @@
+// kdump end to end, one QEMU boot: a guest with crashkernel= logs a marker, loads the capture kernel
+// with `kexec-ts -p`, crashes by sysrq; the capture kernel copies /proc/vmcore to a virtio disk
+// (lab.dump=, see CAPTURE_INIT); on the host `kexec-ts vmcore dmesg|info` read that ELF dump and are
+// compared with Debian's vmcore-dmesg. Fails, never skips, when the lab cannot run.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, rm, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import type { VmcoreSummary } from '../../src/kdump/info.js';
+import type { GuestConsole } from '../../src/lab/console.js';
+import { type Guest, startGuest } from '../../src/lab/guest.js';
+import { DUMP_MARK } from '../../src/lab/guest-scripts.js';
+import { packageRoot } from '../../src/lab/initramfs.js';
+import { MARK } from '../../src/lab/markers.js';
+import { labDir } from '../../src/lab/paths.js';
+import type { LabSetup } from '../../src/lab/setup.js';
+
+const run = promisify(execFile);
+const BOOT_TIMEOUT = 300_000;
+/** dd of ~1.3 GiB from /proc/vmcore under TCG (measured ~30 s per GiB, with margin). */
+const DUMP_TIMEOUT = 600_000;
+const MEMORY_MIB = 1536;
+const tag = randomBytes(4).toString('hex');
+const MARKER = `kexec-ts-kdump-marker-${tag}`;
+/** 2 GiB sparse disk: larger than the ELF dump of a 1.5 GiB guest. */
+const DISK_BYTES = 2 ** 31;
+
+async function cli(args: string[]): Promise<string> {
+  const bin = join(await packageRoot(), 'dist/src/bin/kexec-ts.js');
+  const r = await run(process.execPath, [bin, ...args], { maxBuffer: 256 << 20 });
+  return r.stdout;
+}
+
+describe('kdump: crash in the guest, read the dump on the host', { timeout: 1_800_000 }, () => {
+  const dir = join(labDir(), 'kdump');
+  const disk = join(dir, 'vmcore.elf');
+  let guest: Guest | undefined;
+  let c: GuestConsole;
+  let dumpBytes = 0;
+  let setup: LabSetup;
+
+  before(async () => {
+    await mkdir(dir, { recursive: true });
+    await rm(disk, { force: true });
+    await writeFile(disk, '');
+    await truncate(disk, DISK_BYTES);
+    guest = await startGuest({
+      memoryMiB: MEMORY_MIB,
+      append: 'crashkernel=256M',
+      drives: [disk],
+      log: (l) => process.stderr.write(`lab: ${l}\n`),
+    });
+    c = guest.console;
+    setup = guest.setup;
+  });
+  after(async () => {
+    if (c) process.stderr.write(`--- last console lines ---\n${c.tail(40)}\n`);
+    await guest?.close();
+  });
+
+  it('reserves crash memory, logs a marker, loads the capture kernel with kexec-ts -p', async () => {
+    assert.notEqual(await c.check('cat /sys/kernel/kexec_crash_size'), '0');
+    // A non-ASCII byte pair, so the \xNN escaping is compared with vmcore-dmesg too.
+    await c.check(`printf '<6>%s caf\\303\\251\\n' ${MARKER} > /dev/kmsg`);
+    const load = `kexec-ts -p /boot/vmlinuz --initrd=/boot/capture.img --reuse-cmdline --append='irqpoll nr_cpus=1 reset_devices lab.dump=/dev/vda'`;
+    const r = await c.run(load, 180_000);
+    assert.equal(r.status, 0, r.output);
+    assert.equal(await c.check('cat /sys/kernel/kexec_crash_loaded'), '1');
+  });
+
+  it('a sysrq crash boots the capture kernel, which copies /proc/vmcore to the virtio disk', async () => {
+    c.send('echo c > /proc/sysrq-trigger\n');
+    await c.expect(MARK.capture, BOOT_TIMEOUT);
+    await c.expect(new RegExp(`${MARK.vmcore} present`), 60_000);
+    const m = await c.expect(new RegExp(`${DUMP_MARK} status=(\\d+) bytes=(\\d+)\\n`), DUMP_TIMEOUT);
+    assert.equal(m.match[1], '0', 'dd status');
+    dumpBytes = Number(m.match[2]);
+    assert.ok(dumpBytes > 256 << 20 && dumpBytes < DISK_BYTES, `vmcore size ${dumpBytes}`);
+    await c.waitReady(BOOT_TIMEOUT);
+    await guest?.close();
+    guest = undefined;
+    await truncate(disk, dumpBytes);
+  });
+
+  it('vmcore dmesg shows the marker and equals Debian vmcore-dmesg byte for byte', async () => {
+    const ours = await cli(['vmcore', 'dmesg', disk]);
+    assert.match(ours, new RegExp(`\\] ${MARKER} caf\\\\xc3\\\\xa9\\n`));
+    assert.match(ours, /sysrq: Trigger a crash/);
+    const oracle = join(setup.kexecToolsRoot, 'sbin/vmcore-dmesg');
+    assert.ok(existsSync(oracle), `${oracle} missing`);
+    const theirs = (await run(oracle, [disk], { maxBuffer: 256 << 20 })).stdout;
+    assert.ok(theirs.length > 10_000);
+    assert.equal(ours, theirs);
+  });
+
+  it('vmcore info names the guest kernel release, the CPU registers and the panic line', async () => {
+    const s = JSON.parse(await cli(['vmcore', 'info', disk, '--json'])) as VmcoreSummary;
+    assert.equal(s.osrelease, setup.kernelRelease);
+    assert.ok(s.cpus.length >= 1);
+    const crashed = s.cpus.find((cpu) => cpu.pid !== 0) ?? s.cpus[0]!;
+    assert.ok(BigInt(crashed.rip) >= 0xffff_ffff_8000_0000n, `rip ${crashed.rip} is kernel text`);
+    assert.ok(BigInt(crashed.rsp) >= 0xff00_0000_0000_0000n, `rsp ${crashed.rsp} is a kernel stack`);
+    assert.ok(s.crashTime && Math.abs(s.crashTime.epoch - Date.now() / 1000) < 3600);
+    assert.ok(!('error' in s.log));
+    assert.equal(s.log.format, 'lockless');
+    assert.match(s.log.panic ?? '', /sysrq: Trigger a crash|Kernel panic/);
+    assert.ok(s.loads.length >= 2);
+  });
+});
