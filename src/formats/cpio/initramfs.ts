@@ -19,15 +19,15 @@ import {
 const TRAILER = 'TRAILER!!!';
 /** stat(2) file type bits of c_mode (S_IFMT) and the ls(1) letter for each. */
 const S_IFMT = 0o170000;
-const TYPE_LETTERS: Readonly<Record<number, string>> = {
-  26411: 's',
-  21609: 'l',
-  16807: '-',
-  14406: 'b',
-  9604: 'd',
-  4802: 'c',
-  2401: 'p',
-};
+const TYPE_LETTERS = new Map<number, string>([
+  [0o140000, 's'], // S_IFSOCK
+  [0o120000, 'l'], // S_IFLNK
+  [0o100000, '-'], // S_IFREG
+  [0o060000, 'b'], // S_IFBLK
+  [0o040000, 'd'], // S_IFDIR
+  [0o020000, 'c'], // S_IFCHR
+  [0o010000, 'p'], // S_IFIFO
+]);
 /** Compressed segments may not nest deeper than this (the kernel does not nest at all). */
 const MAX_DEPTH = 2;
 
@@ -91,7 +91,7 @@ function walkArchive(bytes: Uint8Array, at: number, out: CpioMember[], segment: 
       throw new FormatError(`more than ${MAX_CPIO_MEMBERS} cpio members`, 'cpio', at);
     out.push({
       name,
-      type: TYPE_LETTERS[mode & S_IFMT] ?? '?',
+      type: TYPE_LETTERS.get(mode & S_IFMT) ?? '?',
       mode: mode & 0o7777,
       size: filesize,
       segment,

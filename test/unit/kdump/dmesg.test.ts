@@ -116,8 +116,16 @@ describe('structured printk log (3.5-5.9)', () => {
     const { keys } = writeStructuredLog(mem, records, 512, 300);
     const log = logOf(mem, keys);
     assert.equal(log.format, 'structured');
-    assert.equal(log.records.length, 12);
-    assert.equal(formatKernelLog(log).split('\n')[11], '[    2.750000] structured 11');
+    // 12 records plus the wrap header after record 5, printed empty as vmcore-dmesg does.
+    assert.equal(log.records.length, 13);
+    assert.deepEqual(
+      log.records.map((r) => r.wrap === true),
+      Array.from({ length: 13 }, (_, i) => i === 6),
+    );
+    const lines = formatKernelLog(log).split('\n');
+    assert.equal(lines[5], '[    1.250000] structured 5');
+    assert.equal(lines[6], '[    0.000000] ');
+    assert.equal(lines[12], '[    2.750000] structured 11');
   });
 
   it('refuses a log that wraps twice', () => {
