@@ -41,7 +41,9 @@ export async function vmcoreCommand(argv: string[], io: Io): Promise<number> {
       });
     }
     const log = readKernelLog({ mem: vm, le: vm.header.endian === 'le', info: vm.vmcoreinfo });
-    io.stdout(json ? `${JSON.stringify(log.records.map(jsonRecord))}\n` : formatKernelLog(log));
+    io.stdout(
+      json ? `${JSON.stringify(log.records.filter((r) => !r.wrap).map(jsonRecord))}\n` : formatKernelLog(log),
+    );
     return 0;
   } finally {
     reader.close();

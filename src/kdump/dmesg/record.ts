@@ -12,6 +12,8 @@ export interface LogRecord {
   text: Uint8Array;
   /** printk_info.caller_id: bit 31 set = CPU number, else task id (lockless ring only). */
   callerId?: number;
+  /** The structured log's len == 0 wrap header, kept only because vmcore-dmesg prints it. */
+  wrap?: true;
 }
 
 const isPrint = (c: number) => c >= 0x20 && c <= 0x7e;

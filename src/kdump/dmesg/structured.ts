@@ -31,6 +31,8 @@ export function readStructured(src: LogSource): LogRecord[] {
     const len = buf.u16(idx + oLen);
     if (len === 0) {
       if (wrapped) throw new FormatError('printk log wraps twice: corrupt log_buf', 'vmcore', idx);
+      // vmcore-dmesg prints the (zeroed) wrap header as an empty record; so do we, for identical output.
+      out.push({ tsNsec: buf.u64(idx + oTs), text: new Uint8Array(0), wrap: true });
       wrapped = true;
       idx = 0;
       continue;
