@@ -3,7 +3,7 @@
 // layout is described in docs/kexec-load.md. Pure: no syscalls, randomness injectable.
 import { randomBytes } from 'node:crypto';
 import { LayoutError } from '../../errors.js';
-import { LOADED_HIGH, SetupHeader } from '../../formats/bzimage/setup-header.js';
+import { LOADED_HIGH, SetupHeader, XLF_EFI_KEXEC } from '../../formats/bzimage/setup-header.js';
 import {
   COM1_PORT,
   type PurgatoryRegion,
@@ -20,11 +20,13 @@ import {
   BootParams,
   HDR_OFFSET,
   LOADER_TYPE_UNDEFINED,
+  SETUP_EFI,
   SETUP_RNG_SEED,
   vgaTextScreenInfo,
 } from './boot-params.js';
 import { type BzImage64, checkBzImage64, ENTRY_64_OFFSET } from './bzimage64-check.js';
 import { segmentRegions, segmentsDigest } from './digest.js';
+import { type EfiHandoff, efiInfoFields, encodeEfiMemmap, encodeEfiSetupData, runtimeRanges } from './efi.js';
 import { e820ExtItem, encodeE820, encodeSetupData, type SetupDataItem, setupDataSize } from './setup-data.js';
 
 export interface BzImage64LoadOptions {
@@ -38,8 +40,8 @@ export interface BzImage64LoadOptions {
   memMax?: bigint | undefined;
   /** kdump (-p) is not planned here yet. */
   crash?: false;
-  /** EFI runtime hand-off (efi_info, SETUP_EFI, runtime map) is not implemented: the kernel boots without EFI runtime services. */
-  efi?: false;
+  /** EFI runtime hand-off (efi_info, SETUP_EFI, runtime map); without it the kernel boots without EFI runtime services. */
+  efi?: EfiHandoff | undefined;
   /** -i / --no-checks: the purgatory skips the SHA-256 check (the digest is still recorded). */
   noChecks?: boolean;
   /** boot_params.acpi_rsdp_addr (needed without EFI when the RSDP is not in the BIOS area, e.g. OVMF). */
@@ -67,6 +69,10 @@ export interface KexecPlan {
   layout: Array<{ role: SegmentRole; mem: bigint; memsz: bigint; bufsz: number }>;
   bootParams: { mem: bigint; cmdLinePtr: bigint; setupData: bigint[] };
   kernel: { mem: bigint; entry64: bigint };
+  /** The EFI hand-off, when the running system and the image allow one. */
+  efi?: { memmap: bigint; regions: number; systab: bigint } | undefined;
+  /** Why there is no EFI hand-off, when the caller knows (for -d). */
+  efiNote?: string | undefined;
   purgatory: {
     mem: bigint;
     entryRip: bigint;
@@ -83,10 +89,13 @@ const RNG_SEED_BYTES = 32;
 /** Plan the segments; throws FormatError (image), UsageError (cmdline) or LayoutError (memory). */
 export function planBzImage64Load(opts: BzImage64LoadOptions): KexecPlan {
   const bz = checkBzImage64(opts.image, { cmdline: opts.cmdline, fiveLevelPaging: opts.fiveLevelPaging });
+  // boot.rst xloadflags: XLF_EFI_KEXEC says the kernel accepts the kexec EFI hand-off.
+  const efi = opts.efi && bz.hdr.xloadflags & XLF_EFI_KEXEC ? opts.efi : undefined;
   const planner = new SegmentPlanner(opts.memmap.ranges, {
     memMin: opts.memMin,
     memMax: opts.memMax,
-    exclude: opts.memmap.crash,
+    // EFI_MEMORY_RUNTIME regions may be RAM in the e820 (e.g. boot services data the old kernel kept).
+    exclude: [...opts.memmap.crash, ...(efi ? runtimeRanges(efi.regions) : [])],
   });
   const roles = new Map<Uint8Array, SegmentRole>();
   const add = (
@@ -118,13 +127,20 @@ export function planBzImage64Load(opts: BzImage64LoadOptions): KexecPlan {
   if (e820.ext) items.push(e820ExtItem(e820.ext));
   const seed = opts.rngSeed === undefined ? new Uint8Array(randomBytes(RNG_SEED_BYTES)) : opts.rngSeed;
   if (seed) items.push({ type: SETUP_RNG_SEED, data: seed });
+  if (efi) items.push({ type: SETUP_EFI, data: encodeEfiSetupData(efi) });
   let setupData: bigint[] = [];
+  let efiMemmap = 0n;
   if (items.length > 0) {
-    const buf = new Uint8Array(setupDataSize(items));
+    // The EFI memory map rides in the same segment, after the chain (8-byte aligned).
+    const chainSize = setupDataSize(items);
+    const memmap = efi ? encodeEfiMemmap(efi.regions) : new Uint8Array(0);
+    const buf = new Uint8Array(chainSize + memmap.length);
     const mem = add('setup_data', buf, BigInt(buf.length), { min: MiB, max: high });
     const chain = encodeSetupData(items, mem);
     buf.set(chain.bytes);
+    buf.set(memmap, chainSize);
     setupData = chain.addresses;
+    if (efi) efiMemmap = mem + BigInt(chainSize);
   }
 
   fillBootParams(zeroPage, opts, bz, {
@@ -132,6 +148,7 @@ export function planBzImage64Load(opts: BzImage64LoadOptions): KexecPlan {
     ramdisk: opts.initrd ? { mem: initrdMem, size: BigInt(opts.initrd.length) } : undefined,
     setupData: setupData[0] ?? 0n,
     e820,
+    efi: efi ? efiInfoFields(efi, efiMemmap) : undefined,
   });
   zeroPage.set(cmdline, BOOT_PARAMS_SIZE);
 
@@ -163,6 +180,7 @@ export function planBzImage64Load(opts: BzImage64LoadOptions): KexecPlan {
     })),
     bootParams: { mem: bootParamsMem, cmdLinePtr: bootParamsMem + BigInt(BOOT_PARAMS_SIZE), setupData },
     kernel: { mem: kernelMem, entry64: entryRip },
+    efi: efi ? { memmap: efiMemmap, regions: efi.regions.length, systab: efi.systab } : undefined,
     purgatory: { mem: purgatoryMem, entryRip, entryRsi: bootParamsMem, skipChecks, regions, digest },
   };
 }
@@ -196,6 +214,7 @@ interface LoaderFields {
   ramdisk: { mem: bigint; size: bigint } | undefined;
   setupData: bigint;
   e820: ReturnType<typeof encodeE820>;
+  efi: ReturnType<typeof efiInfoFields> | undefined;
 }
 
 const lo32 = (n: bigint): number => Number(n & 0xffffffffn);
@@ -238,6 +257,7 @@ function fillBootParams(zp: Uint8Array, opts: BzImage64LoadOptions, bz: BzImage6
       alt_mem_k: altMemK,
       e820_entries: f.e820.entries,
       e820_table: f.e820.table,
+      ...f.efi,
     },
     zp,
   );
@@ -251,5 +271,8 @@ export function describePlan(plan: KexecPlan): string[] {
       (l) =>
         `${l.role.padEnd(11)} ${hex(l.mem)}-${hex(l.mem + l.memsz - 1n)} memsz ${hex(l.memsz)} bufsz ${hex(l.bufsz)}`,
     ),
+    plan.efi
+      ? `efi: systab ${hex(plan.efi.systab)}, ${plan.efi.regions} runtime regions, memmap ${hex(plan.efi.memmap)}`
+      : `efi: none (${plan.efiNote ?? 'not asked for'}): the new kernel boots without EFI runtime services`,
   ];
 }
