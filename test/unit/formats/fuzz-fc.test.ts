@@ -2,7 +2,6 @@
 // inserted u32 lies) of real-shaped bzImage, ELF, PE/UKI, zboot and cpio headers, give a result or a
 // typed KexecError from every entry point, never a RangeError/TypeError, each within a time bound.
 // Bounded runs keep the whole file to a few seconds; FUZZ_SEED reproduces a failure.
-import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
