@@ -1,12 +1,13 @@
 // kdump end to end, one QEMU boot: a guest with crashkernel= logs a marker, loads the capture kernel
 // with `kexec-ts -p`, crashes by sysrq; the capture kernel copies /proc/vmcore to a virtio disk
-// (lab.dump=, see CAPTURE_INIT); on the host `kexec-ts vmcore dmesg|info` read that ELF dump and are
-// compared with Debian's vmcore-dmesg. Fails, never skips, when the lab cannot run.
+// (lab.dump=, see CAPTURE_INIT); on the host `kexec-ts vmcore save` takes the ELF off the disk and
+// `vmcore dmesg|info` read it, compared with Debian's vmcore-dmesg. The dump stays in <lab>/kdump/.
+// Fails, never skips, when the lab cannot run.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -37,7 +38,8 @@ async function cli(args: string[]): Promise<string> {
 
 describe('kdump: crash in the guest, read the dump on the host', { timeout: 1_800_000 }, () => {
   const dir = join(labDir(), 'kdump');
-  const disk = join(dir, 'vmcore.elf');
+  const disk = join(dir, 'disk.img');
+  const vmcore = join(dir, 'vmcore.elf');
   let guest: Guest | undefined;
   let c: GuestConsole;
   let dumpBytes = 0;
@@ -83,22 +85,28 @@ describe('kdump: crash in the guest, read the dump on the host', { timeout: 1_80
     await c.waitReady(BOOT_TIMEOUT);
     await guest?.close();
     guest = undefined;
-    await truncate(disk, dumpBytes);
+  });
+
+  it('vmcore save copies exactly the ELF from the disk (its extent is /proc/vmcore size)', async () => {
+    await rm(vmcore, { force: true });
+    await cli(['vmcore', 'save', disk, vmcore]);
+    assert.equal((await stat(vmcore)).size, dumpBytes);
+    await rm(disk, { force: true });
   });
 
   it('vmcore dmesg shows the marker and equals Debian vmcore-dmesg byte for byte', async () => {
-    const ours = await cli(['vmcore', 'dmesg', disk]);
+    const ours = await cli(['vmcore', 'dmesg', vmcore]);
     assert.match(ours, new RegExp(`\\] ${MARKER} caf\\\\xc3\\\\xa9\\n`));
     assert.match(ours, /sysrq: Trigger a crash/);
     const oracle = join(setup.kexecToolsRoot, 'sbin/vmcore-dmesg');
     assert.ok(existsSync(oracle), `${oracle} missing`);
-    const theirs = (await run(oracle, [disk], { maxBuffer: 256 << 20 })).stdout;
+    const theirs = (await run(oracle, [vmcore], { maxBuffer: 256 << 20 })).stdout;
     assert.ok(theirs.length > 10_000);
     assert.equal(ours, theirs);
   });
 
   it('vmcore info names the guest kernel release, the CPU registers and the panic line', async () => {
-    const s = JSON.parse(await cli(['vmcore', 'info', disk, '--json'])) as VmcoreSummary;
+    const s = JSON.parse(await cli(['vmcore', 'info', vmcore, '--json'])) as VmcoreSummary;
     assert.equal(s.osrelease, setup.kernelRelease);
     assert.ok(s.cpus.length >= 1);
     const crashed = s.cpus.find((cpu) => cpu.pid !== 0) ?? s.cpus[0]!;
