@@ -64,9 +64,7 @@ export function summarizeVmcore(vm: ElfVmcore, log?: KernelLog): VmcoreSummary {
     buildId: info?.buildId,
     pageSize: info?.pageSize,
     crashTime:
-      info?.crashTime === undefined
-        ? undefined
-        : { epoch: info.crashTime, iso: new Date(info.crashTime * 1000).toISOString() },
+      info?.crashTime === undefined ? undefined : { epoch: info.crashTime, iso: isoTime(info.crashTime) },
     kernelOffset: info?.kernelOffset === undefined ? undefined : hex(info.kernelOffset),
     physBase: info?.numbers['phys_base'] === undefined ? undefined : signedHex(info.numbers['phys_base']),
     pageOffset: pageOffset === undefined ? undefined : hex(pageOffset),
@@ -92,6 +90,12 @@ function tryLog(vm: ElfVmcore): VmcoreSummary['log'] {
     if (e instanceof KexecError) return { error: e.message };
     throw e;
   }
+}
+
+/** CRASHTIME as ISO 8601; a value outside Date's range (a corrupt note) is reported, not thrown. */
+function isoTime(epoch: number): string {
+  const d = new Date(epoch * 1000);
+  return Number.isNaN(d.getTime()) ? 'out of range' : d.toISOString();
 }
 
 export function panicLine(log: KernelLog): string | undefined {

@@ -36,7 +36,7 @@ function synth(opts: { zeroVaddr?: 'text' | 'ram'; extra?: string } = {}) {
     4,
     10,
   );
-  const vmcoreinfo = `OSRELEASE=6.1.0-test\nPAGESIZE=4096\nNUMBER(phys_base)=0\nKERNELOFFSET=0\n${keys}${opts.extra ?? ''}CRASHTIME=1700000000\n`;
+  const vmcoreinfo = `OSRELEASE=6.1.0-test\nPAGESIZE=4096\nNUMBER(phys_base)=0\nKERNELOFFSET=0\n${keys}CRASHTIME=1700000000\n${opts.extra ?? ''}`;
   const bytes = buildVmcore({
     vmcoreinfo,
     mem,
@@ -150,6 +150,12 @@ describe('kexec-ts vmcore', () => {
     });
   });
 
+  it('a CRASHTIME out of Date range is reported, not thrown', async () => {
+    const { summarizeVmcore } = await import('../../../src/kdump/info.js');
+    const s = summarizeVmcore(synth({ extra: 'CRASHTIME=9007199254740991\n' }).vm);
+    assert.equal(s.crashTime?.iso, 'out of range');
+  });
+
   it('info (text) and dmesg', async () => {
     const io = captureIo();
     assert.equal(await main(['vmcore', 'info', file], { io }), 0);
@@ -167,5 +173,43 @@ describe('kexec-ts vmcore', () => {
     const missing = captureIo();
     assert.equal(await main(['vmcore', 'dmesg', join(dir, 'nope')], { io: missing }), 1);
     assert.match(missing.err, /ENOENT/);
+  });
+});
+
+describe('corrupt dumps', () => {
+  it('random byte mutations raise only KexecError (seeded)', async () => {
+    const { KexecError } = await import('../../../src/errors.js');
+    const { readKernelLog } = await import('../../../src/kdump/dmesg/index.js');
+    const { summarizeVmcore } = await import('../../../src/kdump/info.js');
+    const { bytes, vm } = synth();
+    // Mutate where it matters: headers and notes, the ring's control words, descriptors and infos.
+    const rbVa = vm.readU64(vm.vmcoreinfo!.symbols['prb']!);
+    const at = (va: bigint) => vm.place(va)!.offset!;
+    const hot = [
+      [0, 64 + 3 * 56 + 2000], // ELF header, program headers, notes
+      [at(rbVa), 88], // printk_ringbuffer
+      [at(vm.readU64(rbVa + 8n)), 16 * 24], // prb_desc[]
+      [at(vm.readU64(rbVa + 16n)), 16 * 88], // printk_info[]
+      [at(vm.readU64(rbVa + 56n)), 1024], // text data ring
+    ] as const;
+    let seed = 0x5eed;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    for (let iter = 0; iter < 400; iter++) {
+      const b = bytes.slice();
+      for (let k = 0; k < 1 + rand(4); k++) {
+        const [start, len] = hot[rand(hot.length)]!;
+        b[Math.min(b.byteLength - 1, start + rand(len))] = rand(256);
+      }
+      try {
+        const m = openElfVmcore(bytesReader(b));
+        summarizeVmcore(m);
+        if (m.vmcoreinfo) readKernelLog({ mem: m, le: true, info: m.vmcoreinfo });
+      } catch (e) {
+        assert.ok(e instanceof KexecError, `iteration ${iter}: ${e instanceof Error ? e.stack : e}`);
+      }
+    }
   });
 });
