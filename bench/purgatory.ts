@@ -1,0 +1,129 @@
+// Benchmark, not a test: the kexec_load path (-c) with a large initrd, where the purgatory's SHA-256 over
+// every segment dominates the hand-off. In one lab guest, four kexec boots in a row:
+//   kexec-ts -c, kexec-ts -c -i, Debian's kexec-tools (2.0.25) -c, kexec-tools -c -i
+// each with the same kernel, command line and initrd (the lab rootfs + /boot + 256 MiB of random bytes
+// as a file in a third cpio archive, so every kernel still boots to READY and can kexec again).
+// Host clock on the serial console: "kexec_core: Starting new kernel" -> the next "Linux version" line
+// (segment copy, purgatory, kernel decompression) and `-e` sent -> READY (exec to new userspace).
+import { pathToFileURL } from 'node:url';
+import type { GuestConsole } from '../src/lab/console.js';
+import { startGuest } from '../src/lab/guest.js';
+
+const BIG_MIB = 256;
+const CHAIN = [
+  'cd /',
+  `{ [ -f /bench/big.bin ] || { mkdir -p /bench && head -c ${BIG_MIB * 1024 * 1024} /dev/urandom > /bench/big.bin; }; }`,
+  '{ cat /boot/initrd.img; find boot | cpio -o -H newc 2>/dev/null; find bench | cpio -o -H newc 2>/dev/null; } > /tmp/chain.img',
+].join(' && ');
+
+export interface BenchCase {
+  name: string;
+  /** Guest shell: load command (kernel, initrd and command line are appended). */
+  load: string;
+  exec: string;
+}
+
+export const CASES: BenchCase[] = [
+  { name: 'kexec-ts -c', load: 'kexec-ts -c -l', exec: 'kexec-ts -e' },
+  { name: 'kexec-ts -c -i', load: 'kexec-ts -c -i -l', exec: 'kexec-ts -e' },
+  { name: 'kexec-tools -c', load: '/sbin/kexec -c -l', exec: '/sbin/kexec -e' },
+  { name: 'kexec-tools -c -i', load: '/sbin/kexec -c -i -l', exec: '/sbin/kexec -e' },
+];
+
+export interface BenchRow {
+  name: string;
+  /** In-guest seconds of the load command (/proc/uptime around it). */
+  load: number;
+  /** "Starting new kernel" to the new kernel's first line. */
+  handoff: number;
+  /** `-e` sent to the new kernel's READY line. */
+  toUserspace: number;
+}
+
+export interface BenchResult {
+  kernelRelease: string;
+  initrdBytes: number;
+  rows: BenchRow[];
+  /** kexec-ts / kexec-tools, same flags. */
+  ratios: {
+    checks: { handoff: number; toUserspace: number };
+    noChecks: { handoff: number; toUserspace: number };
+  };
+}
+
+async function runCase(c: GuestConsole, k: BenchCase): Promise<BenchRow> {
+  await c.check(CHAIN, 600_000);
+  const cmd = `${k.load} /boot/vmlinuz --initrd=/tmp/chain.img --append="$(cat /proc/cmdline)"`;
+  const out = await c.check(
+    `read a _ </proc/uptime; ${cmd} >/dev/null 2>&1 || echo FAIL; read b _ </proc/uptime; echo "T $a $b"`,
+    600_000,
+  );
+  const m = /T ([\d.]+) ([\d.]+)/.exec(out);
+  if (!m || out.includes('FAIL')) throw new Error(`${k.name}: load failed in the guest:\n${out}`);
+  const sent = c.now();
+  c.send(`${k.exec}\n`);
+  const start = await c.expect('kexec_core: Starting new kernel', 120_000);
+  const boot = await c.waitReady(900_000);
+  if (boot.kernelStart === undefined || boot.ready === undefined)
+    throw new Error(`${k.name}: boot not observed`);
+  return {
+    name: k.name,
+    load: Number(m[2]) - Number(m[1]),
+    handoff: (boot.kernelStart - start.t) / 1000,
+    toUserspace: (boot.ready - sent) / 1000,
+  };
+}
+
+export async function benchPurgatory(log: (s: string) => void = () => {}): Promise<BenchResult> {
+  const guest = await startGuest({ memoryMiB: 4096, log });
+  const c = guest.console;
+  try {
+    await c.check(CHAIN, 600_000);
+    const initrdBytes = Number(await c.check('stat -c %s /tmp/chain.img'));
+    const rows: BenchRow[] = [];
+    for (const k of CASES) {
+      const row = await runCase(c, k);
+      log(
+        `${row.name}: load ${row.load.toFixed(1)} s, hand-off ${row.handoff.toFixed(1)} s, userspace ${row.toUserspace.toFixed(1)} s`,
+      );
+      rows.push(row);
+    }
+    const by = (n: string) => rows.find((r) => r.name === n)!;
+    const ratio = (a: BenchRow, b: BenchRow) => ({
+      handoff: a.handoff / b.handoff,
+      toUserspace: a.toUserspace / b.toUserspace,
+    });
+    const result: BenchResult = {
+      kernelRelease: guest.build.kernelRelease,
+      initrdBytes,
+      rows,
+      ratios: {
+        checks: ratio(by('kexec-ts -c'), by('kexec-tools -c')),
+        noChecks: ratio(by('kexec-ts -c -i'), by('kexec-tools -c -i')),
+      },
+    };
+    process.stdout.write(formatPurgatoryBench(result));
+    return result;
+  } finally {
+    await guest.close();
+  }
+}
+
+export function formatPurgatoryBench(r: BenchResult): string {
+  const f = (n: number) => n.toFixed(1).padStart(8);
+  const lines = [
+    `kexec_load (-c) hand-off, ${r.kernelRelease}, initrd ${(r.initrdBytes / 2 ** 20).toFixed(0)} MiB (QEMU TCG; seconds)`,
+    `${'case'.padEnd(20)}${'load'.padStart(8)}${'hand-off'.padStart(10)}${'-e->READY'.padStart(11)}`,
+    ...r.rows.map(
+      (x) => `${x.name.padEnd(20)}${f(x.load)}${f(x.handoff).padStart(10)}${f(x.toUserspace).padStart(11)}`,
+    ),
+    `kexec-ts / kexec-tools, -c:    hand-off ${r.ratios.checks.handoff.toFixed(2)}, -e->READY ${r.ratios.checks.toUserspace.toFixed(2)}`,
+    `kexec-ts / kexec-tools, -c -i: hand-off ${r.ratios.noChecks.handoff.toFixed(2)}, -e->READY ${r.ratios.noChecks.toUserspace.toFixed(2)}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+// `node dist/bench/purgatory.js` runs it alone.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await benchPurgatory((s) => process.stderr.write(`bench: ${s}\n`));
+}
