@@ -28,6 +28,7 @@ export function helpText(): string {
     '       kexec-ts -e | -u | -p KERNEL | -S',
     '       kexec-ts inspect FILE... [--json]     what an image is and how it can be loaded',
     '       kexec-ts doctor [--json]              can this machine kexec, and why not',
+    '       kexec-ts vmcore info|dmesg|save ...   read a crash dump (default /proc/vmcore)',
     '       kexec-ts lab setup|build|boot|demo    try kexec safely in a QEMU guest',
     '',
     'Without an action, KERNEL is loaded and the init system is asked to kexec-reboot',
