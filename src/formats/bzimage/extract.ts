@@ -34,6 +34,8 @@ export function extractVmlinux(bytes: Uint8Array, maxOutput = DEFAULT_MAX_OUTPUT
       },
     );
   }
+  // payload_offset is relative to the start of the protected-mode code (boot.rst), which begins after
+  // the (setup_sects + 1) sectors of real-mode code; slice() refuses a range outside the file.
   const payload = slice(bz.protectedMode, h.payload_offset, h.payload_length, 'payload');
   const kind = bz.payloadCompression;
   if (kind === undefined)
@@ -44,6 +46,7 @@ export function extractVmlinux(bytes: Uint8Array, maxOutput = DEFAULT_MAX_OUTPUT
     0,
     true,
   );
+  // An uncompressed payload (CONFIG_KERNEL_UNCOMPRESSED) is the ELF itself, with no trailer to strip.
   let vmlinux: Uint8Array;
   if (kind === 'none') vmlinux = payload;
   else {
@@ -57,6 +60,8 @@ export function extractVmlinux(bytes: Uint8Array, maxOutput = DEFAULT_MAX_OUTPUT
   const ehdr = decodeElfHeader(vmlinux);
   if (ehdr.e_machine !== EM_X86_64)
     throw new FormatError(`vmlinux e_machine is ${ehdr.e_machine}, not EM_X86_64 (62)`, 'elf');
+  // The trailer is what the kernel's own decompressor trusts for the output size (mkpiggy's
+  // z_output_len), so a mismatch means a damaged payload even when the stream decoded.
   if (kind !== 'none' && vmlinux.byteLength !== declaredSize)
     throw new FormatError(
       `vmlinux is ${vmlinux.byteLength} bytes, the payload trailer says ${declaredSize}`,
