@@ -31,7 +31,7 @@ export type Compression = 'none' | 'zstd' | 'gzip';
 /** Fastest to boot under TCG (measured, see docs/lab.md). */
 export const DEFAULT_COMPRESSION: Compression = 'none';
 /** Bump when the guest layout changes so cached builds are not reused. */
-const LAYOUT_VERSION = 2;
+const LAYOUT_VERSION = 3;
 
 export interface LabBuildOptions {
   setup: LabSetup;
@@ -140,6 +140,8 @@ export async function labBuild(opts: LabBuildOptions): Promise<LabBuild> {
   const modules = `/lib/modules/${setup.kernelRelease}`;
   const dummy = join(dirname(dirname(setup.vmlinuz)), modules, 'kernel/drivers/net/dummy.ko');
   if (existsSync(dummy)) a.file(`${modules}/kernel/drivers/net/dummy.ko`, dummy, 0o644);
+  // As on a Debian install: `kexec-ts doctor` reads the kernel config from /boot/config-RELEASE.
+  a.file(`/boot/config-${setup.kernelRelease}`, setup.kernelConfigPath, 0o644);
   await a.tree('/opt/kexec-ts', prefix);
   a.bytes('/bin/kexec-ts', KEXEC_TS_WRAPPER, 0o755);
   a.file('/boot/capture.img', capturePath);

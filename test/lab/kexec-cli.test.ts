@@ -64,6 +64,14 @@ describe('kexec-ts CLI on a real kernel (QEMU lab)', { timeout: 1_800_000 }, () 
       });
     });
 
+    it('doctor: this kernel can kexec but cannot kdump (no crashkernel=)', async () => {
+      const report = JSON.parse((await c.check('kexec-ts doctor --json')).trim());
+      assert.equal(report.kernelRelease, guest.build.kernelRelease);
+      assert.equal(report.kexec.answer, 'yes', report.kexec.reason);
+      assert.equal(report.kdump.answer, 'no');
+      assert.match(report.kdump.reason, /crashkernel/);
+    });
+
     it('-e with nothing loaded fails before touching the network', async () => {
       await c.check('insmod /lib/modules/$(uname -r)/kernel/drivers/net/dummy.ko && ip link set dummy0 up');
       assert.match(await c.check('ip -o link show dummy0'), /[<,]UP[,>]/);
@@ -163,7 +171,9 @@ describe('kexec-ts CLI on a real kernel (QEMU lab)', { timeout: 1_800_000 }, () 
     const crashLoad = `kexec-ts -p /boot/vmlinuz --initrd=/boot/capture.img --reuse-cmdline --append='lab.capture=${tag} irqpoll nr_cpus=1 reset_devices'`;
 
     it('-p loads the crash kernel into the reservation; -S exits 1', async () => {
-      assert.notEqual(await sysfs(c, 'kexec_crash_size'), '0');
+      assert.equal(await sysfs(c, 'kexec_crash_size'), String(256 * 2 ** 20));
+      const report = JSON.parse((await c.check('kexec-ts doctor --json')).trim());
+      assert.equal(report.kdump.answer, 'yes', report.kdump.reason);
       assert.equal((await status(c, crashLoad)).status, 0);
       assert.equal(await sysfs(c, 'kexec_crash_loaded'), '1');
       assert.equal((await status(c, 'kexec-ts -S')).status, 1);
