@@ -96,6 +96,14 @@ async function timed(c: Awaited<ReturnType<typeof startGuest>>['console'], label
 }
 
 /** Both timelines side by side. */
+/** Why the lab's numbers are not those of real hardware (docs/lab.md, docs/testing.md). */
+const READING_NOTES = [
+  'Reading this under QEMU TCG (software emulation): the firmware column is SeaBIOS loading the kernel',
+  'straight from QEMU, well under a second, where real server firmware takes tens of seconds to minutes.',
+  'The kexec column pays emulated costs real CPUs do not: the purgatory SHA-256 over every segment, and',
+  'slow writes to guest pages that held Node JIT code, which lengthen the next initramfs unpack.',
+];
+
 export function formatDemo(r: DemoResult): string {
   const s = (ms: number | undefined) => (ms === undefined ? '?' : `${(ms / 1000).toFixed(2)} s`);
   const rows: [string, string, string][] = [
@@ -116,5 +124,6 @@ export function formatDemo(r: DemoResult): string {
   const lines = rows.map(([a, b, c]) => `${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`);
   const first = r.firstBoot;
   lines.unshift(`guest kernel ${r.kernelRelease}; first boot: QEMU start -> READY ${s(first.ready)}`, '');
+  lines.push('', ...READING_NOTES);
   return `${lines.join('\n')}\n`;
 }
