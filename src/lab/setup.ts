@@ -119,12 +119,17 @@ export async function labSetup(opts: LabSetupOptions = {}): Promise<LabSetup> {
   };
   if (!existsSync(setup.busybox))
     throw new LabError('/bin/busybox missing', { hint: 'apt-get install busybox-static' });
-  await writeFile(join(paths.root, 'setup.json'), `${JSON.stringify(setup, null, 2)}\n`);
+  await writeFile(setupFile(paths.root, requested), `${JSON.stringify(setup, null, 2)}\n`);
   return setup;
 }
 
+/** setup.json for the default kernel; setup-<package>.json for another, so labs for two kernels coexist. */
+function setupFile(root: string, requested: string): string {
+  return join(root, requested === DEFAULT_KERNEL_PACKAGE ? 'setup.json' : `setup-${requested}.json`);
+}
+
 async function readCachedSetup(root: string, requested: string): Promise<LabSetup | undefined> {
-  const file = join(root, 'setup.json');
+  const file = setupFile(root, requested);
   if (!existsSync(file)) return undefined;
   try {
     const s = JSON.parse(await readFile(file, 'utf8')) as LabSetup;
@@ -207,9 +212,12 @@ async function fetchKernel(requested: string, paths: ReturnType<typeof labPaths>
   return kernel;
 }
 
-/** A meta package (linux-image-cloud-amd64) names its concrete kernel in Depends. */
+/**
+ * A meta package (linux-image-cloud-amd64, linux-image-6.12-cloud-amd64) names its concrete kernel in
+ * Depends; a concrete one carries a full version (linux-image-6.1.0-56-cloud-amd64, linux-image-6.12.117+deb12-amd64).
+ */
 export async function resolveKernelPackage(name: string): Promise<string> {
-  if (/^linux-image-\d/.test(name)) return name;
+  if (/^linux-image-\d+\.\d+\.\d+/.test(name)) return name;
   const r = await withAptUpdate(() =>
     run(['apt-cache', 'depends', name], { hint: 'run apt-get update; is the package name right?' }),
   );

@@ -1,0 +1,79 @@
+// Guest-side checks shared by the kexec_load (-c) lab tests and the purgatory benchmark.
+import assert from 'node:assert/strict';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { GuestConsole } from '../../src/lab/console.js';
+import { writeCpio } from '../../src/lab/cpio.js';
+import type { LabBuild } from '../../src/lab/initramfs.js';
+import type { LabSetup } from '../../src/lab/setup.js';
+
+export const BOOT_TIMEOUT = 600_000;
+export const LOAD_TIMEOUT = 300_000;
+/** The next initrd: the rootfs plus /boot (and any extra paths), so the next kernel can kexec again. */
+export const makeChain = (extra = '') =>
+  `cd / && { cat /boot/initrd.img; find boot ${extra} | cpio -o -H newc 2>/dev/null; } > /tmp/chain.img && cd /`;
+export const EFIVARFS_KO = 'kernel/fs/efivarfs/efivarfs.ko';
+export const EFIVARS = '/sys/firmware/efi/efivars';
+
+export async function memTotalKiB(c: GuestConsole): Promise<number> {
+  const m = /MemTotal:\s+(\d+) kB/.exec(await c.check('grep MemTotal /proc/meminfo'));
+  assert.ok(m, 'MemTotal in /proc/meminfo');
+  return Number(m[1]);
+}
+
+/** The initrd arrived whole: the build's nonce and the sha256 of its 1 MiB random blob. */
+export async function assertInitrdIntact(c: GuestConsole, build: LabBuild): Promise<void> {
+  assert.equal(await c.check('cat /lab/initrd-id'), build.nonce);
+  assert.equal((await c.check('sha256sum /lab/blob')).split(/\s+/)[0], build.blobSha256);
+}
+
+/**
+ * EFI runtime services at work: mount efivarfs (GetNextVariableName lists the variables) and hash every
+ * variable's contents (GetVariable for each). Returns "<count> <sha256>".
+ */
+export async function efivarsSummary(c: GuestConsole): Promise<string> {
+  await c.check(
+    `grep -q efivarfs /proc/mounts || { insmod /lib/modules/$(uname -r)/${EFIVARFS_KO}; mount -t efivarfs efivarfs ${EFIVARS}; }`,
+  );
+  const out = await c.check(
+    `n=$(ls ${EFIVARS} | wc -l); s=$(for f in ${EFIVARS}/*; do cat "$f"; done | sha256sum); echo "$n \${s%% *}"`,
+  );
+  return out.trim();
+}
+
+/** /sys/firmware/efi/runtime-map as "type phys virt pages attr" lines. */
+export async function runtimeMap(c: GuestConsole): Promise<string> {
+  return c.check(
+    'for d in $(ls -d /sys/firmware/efi/runtime-map/* | sort -t/ -k6 -n); do echo $(cat $d/type $d/phys_addr $d/virt_addr $d/num_pages $d/attribute); done',
+  );
+}
+
+/**
+ * The build's initrd plus a cpio holding efivarfs.ko (the lab rootfs has no modules but dummy.ko), for
+ * QEMU's -initrd; the last -initrd on QEMU's command line wins.
+ */
+export async function initrdWithEfivarfs(setup: LabSetup, build: LabBuild): Promise<string> {
+  const mods = `/lib/modules/${setup.kernelRelease}`;
+  const ko = join(dirname(dirname(setup.vmlinuz)), mods, EFIVARFS_KO);
+  assert.ok(existsSync(ko), `${ko} (efivarfs module of the guest kernel)`);
+  const cpio = join(build.dir, 'efivarfs.cpio');
+  await writeCpio(cpio, [
+    { kind: 'dir', path: `${mods}/kernel/fs` },
+    { kind: 'dir', path: `${mods}/kernel/fs/efivarfs` },
+    { kind: 'file', path: `${mods}/${EFIVARFS_KO}`, source: ko },
+  ]);
+  const out = join(build.dir, 'initrd-efivarfs.img');
+  const w = createWriteStream(out);
+  for (const f of [build.initrd, cpio]) await pipeline(createReadStream(f), w, { end: false });
+  w.end();
+  await new Promise<void>((resolve, reject) => w.on('finish', resolve).on('error', reject));
+  return out;
+}
+
+/** A command line of exactly `len` bytes: `head` then lab.pad=xxx... */
+export function paddedCmdline(head: string, len: number): string {
+  const s = `${head} lab.pad=`;
+  assert.ok(len > s.length);
+  return s + 'x'.repeat(len - s.length);
+}

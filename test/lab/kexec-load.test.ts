@@ -1,0 +1,191 @@
+// kexec_load (-c) on real kernels: our bzImage64 loader and purgatory, in QEMU guests, one boot chain each.
+//   SeaBIOS, 6.1:  A -c -d -> B (cmdline, initrd, MemTotal) -> default mode, kexec_file_load refuses the
+//                  2040-byte line (EINVAL), fallback -> C -> -c -i -> D -> a corrupted segment: the
+//                  purgatory prints its mismatch line and halts
+//   OVMF, 6.1:     A -c -d -> B (EFI runtime: runtime-map, efivars through GetVariable) -> -c -i -> C
+//   SeaBIOS, 6.12: A -c -d -> B -> fallback on the long line -> C
+// Fails, never skips, when the lab cannot run.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { CORRUPT_ENV } from '../../src/kexec/x86/plan-from-sys.js';
+import type { GuestConsole } from '../../src/lab/console.js';
+import { type Guest, prepareLab, startGuest } from '../../src/lab/guest.js';
+import { PURGATORY_MISMATCH_LINE } from '../../src/purgatory/x86_64-header.js';
+import {
+  assertInitrdIntact,
+  BOOT_TIMEOUT,
+  efivarsSummary,
+  initrdWithEfivarfs,
+  LOAD_TIMEOUT,
+  makeChain,
+  memTotalKiB,
+  paddedCmdline,
+  runtimeMap,
+} from './kexec-load-helpers.js';
+
+const tag = randomBytes(4).toString('hex');
+const log = (l: string) => process.stderr.write(`lab: ${l}\n`);
+/** MemTotal may differ by the pages the new boot keeps reserved (setup_data, EFI map); never by more. */
+const MEM_SLACK_KIB = 4096;
+/** Longer than kexec_file_load takes (it keeps 30 bytes for elfcorehdr=), within cmdline_size (2047). */
+const LONG = 2040;
+const cmdline = (boot: string) => `console=ttyS0 lab.boot=${boot} lab.tag=${tag} lab.q="two words"`;
+const load = (flags: string, line: string) =>
+  `kexec-ts ${flags} -l /boot/vmlinuz --initrd=/tmp/chain.img --append='${line}'`;
+
+/** Sends -e and waits for the next READY; returns seconds from -e to READY. */
+async function execAndWait(c: GuestConsole, boot: number): Promise<number> {
+  const sent = c.now();
+  c.send('kexec-ts -e\n');
+  const b = await c.waitReady(BOOT_TIMEOUT);
+  assert.equal(b.boot, boot);
+  const s = ((b.ready ?? sent) - sent) / 1000;
+  log(`boot ${boot}: READY ${s.toFixed(1)} s after -e`);
+  return s;
+}
+
+async function checkBoot(c: GuestConsole, g: Guest, line: string, memA: number): Promise<void> {
+  assert.equal(await c.check('cat /proc/cmdline'), line);
+  await assertInitrdIntact(c, g.build);
+  const mem = await memTotalKiB(c);
+  log(`MemTotal ${mem} kB (first boot ${memA} kB, ${mem - memA} kB)`);
+  assert.ok(Math.abs(mem - memA) <= MEM_SLACK_KIB, `MemTotal ${mem} kB vs ${memA} kB`);
+}
+
+function guestHooks(
+  opts: Parameters<typeof startGuest>[0] | (() => Promise<Parameters<typeof startGuest>[0]>),
+) {
+  const s = { guest: undefined as unknown as Guest, c: undefined as unknown as GuestConsole, memA: 0 };
+  before(async () => {
+    const o = typeof opts === 'function' ? await opts() : opts;
+    s.guest = await startGuest({ memoryMiB: 2048, log, ...o });
+    s.c = s.guest.console;
+    s.memA = await memTotalKiB(s.c);
+  });
+  after(async () => {
+    if (s.c) process.stderr.write(`--- last console lines ---\n${s.c.tail(40)}\n`);
+    await s.guest?.close();
+  });
+  return s;
+}
+
+describe('kexec_load (-c) under SeaBIOS, Debian 6.1', { timeout: 3_600_000 }, () => {
+  const s = guestHooks({ append: 'lab.boot=A' });
+
+  it('A: -c -d -l prints the segment table and loads with kexec_load', async () => {
+    await s.c.check(makeChain(), LOAD_TIMEOUT);
+    const r = await s.c.run(load('-c -d', cmdline('B')), LOAD_TIMEOUT);
+    assert.equal(r.status, 0, r.output);
+    for (const role of ['kernel', 'initrd', 'boot_params', 'purgatory', 'setup_data'])
+      assert.match(r.output, new RegExp(`kexec-ts: ${role} +0x[0-9a-f]+-0x[0-9a-f]+ memsz`));
+    assert.match(r.output, /entry 0x[0-9a-f]+ \(purgatory\), kernel 64-bit entry 0x[0-9a-f]+200/);
+    assert.match(r.output, /efi: none \(no \/sys\/firmware\/efi/);
+    assert.match(r.output, /loaded \/boot\/vmlinuz \(bzImage64\) with kexec_load/);
+    assert.doesNotMatch(r.output, /kexec_file_load\(/);
+    assert.equal(await s.c.check('cat /sys/kernel/kexec_loaded'), '1');
+    await execAndWait(s.c, 2);
+  });
+
+  it('B: exact command line, intact initrd, same MemTotal', async () => {
+    await checkBoot(s.c, s.guest, cmdline('B'), s.memA);
+  });
+
+  it('B: the default mode falls back to kexec_load when kexec_file_load refuses a 2040-byte line', async () => {
+    const line = paddedCmdline(cmdline('C'), LONG);
+    await s.c.check(makeChain(), LOAD_TIMEOUT);
+    const r = await s.c.run(load('-d', line), LOAD_TIMEOUT);
+    assert.equal(r.status, 0, r.output);
+    assert.match(r.output, /kexec_file_load\(.*\) = EINVAL .*falling back to kexec_load/);
+    assert.match(r.output, /loaded \/boot\/vmlinuz \(bzImage64\) with kexec_load/);
+    await execAndWait(s.c, 3);
+    await checkBoot(s.c, s.guest, line, s.memA);
+  });
+
+  it('C: -c -i (no purgatory check) boots too', async () => {
+    await s.c.check(makeChain(), LOAD_TIMEOUT);
+    await s.c.check(load('-c -i', cmdline('D')), LOAD_TIMEOUT);
+    await execAndWait(s.c, 4);
+    await checkBoot(s.c, s.guest, cmdline('D'), s.memA);
+  });
+
+  it('D: a segment changed after hashing: the purgatory prints its mismatch line and halts', async () => {
+    await s.c.check(makeChain(), LOAD_TIMEOUT);
+    await s.c.check(`${CORRUPT_ENV}=initrd ${load('-c', cmdline('E'))}`, LOAD_TIMEOUT);
+    s.c.send('kexec-ts -e\n');
+    await s.c.expect('kexec_core: Starting new kernel', 120_000);
+    await s.c.expect(PURGATORY_MISMATCH_LINE, BOOT_TIMEOUT);
+    await new Promise((r) => setTimeout(r, 10_000));
+    assert.equal(s.c.boots.length, 4, 'no kernel started after the mismatch');
+  });
+});
+
+describe('kexec_load (-c) under OVMF, Debian 6.1: EFI runtime services survive', {
+  timeout: 3_600_000,
+}, () => {
+  let efivarsA = '';
+  let mapA = '';
+  const s = guestHooks(async () => {
+    const { setup, build } = await prepareLab({ log });
+    return {
+      ovmf: true,
+      append: 'lab.boot=A',
+      extraArgs: ['-initrd', await initrdWithEfivarfs(setup, build)],
+    };
+  });
+
+  it('A: -c -d -l hands EFI over (systab, runtime regions)', async () => {
+    efivarsA = await efivarsSummary(s.c);
+    mapA = await runtimeMap(s.c);
+    log(`first boot: ${efivarsA.split(' ')[0]} EFI variables, runtime map:\n${mapA}`);
+    assert.ok(Number(efivarsA.split(' ')[0]) > 0);
+    await s.c.check(makeChain('lib/modules/*/kernel/fs'), LOAD_TIMEOUT);
+    const r = await s.c.run(load('-c -d', cmdline('B')), LOAD_TIMEOUT);
+    assert.equal(r.status, 0, r.output);
+    const n = mapA.split('\n').length;
+    assert.match(r.output, new RegExp(`efi: systab 0x[0-9a-f]+, ${n} runtime regions, memmap 0x[0-9a-f]+`));
+    await execAndWait(s.c, 2);
+  });
+
+  it('B: command line, initrd, MemTotal; /sys/firmware/efi with the same runtime map; efivars readable', async () => {
+    await checkBoot(s.c, s.guest, cmdline('B'), s.memA);
+    assert.equal(await runtimeMap(s.c), mapA);
+    assert.equal(await efivarsSummary(s.c), efivarsA);
+  });
+
+  it('B: -c -i reaches C with EFI runtime still there', async () => {
+    await s.c.check(makeChain('lib/modules/*/kernel/fs'), LOAD_TIMEOUT);
+    await s.c.check(load('-c -i', cmdline('C')), LOAD_TIMEOUT);
+    await execAndWait(s.c, 3);
+    await checkBoot(s.c, s.guest, cmdline('C'), s.memA);
+    assert.equal(await runtimeMap(s.c), mapA);
+    assert.equal(await efivarsSummary(s.c), efivarsA);
+  });
+});
+
+describe('kexec_load (-c) under SeaBIOS, Debian 6.12', { timeout: 3_600_000 }, () => {
+  const s = guestHooks({ kernelPackage: 'linux-image-6.12-cloud-amd64', append: 'lab.boot=A' });
+
+  it('A: the guest runs 6.12; -c -d -l, -e', async () => {
+    assert.match(await s.c.check('uname -r'), /^6\.12\./);
+    await s.c.check(makeChain(), LOAD_TIMEOUT);
+    const r = await s.c.run(load('-c -d', cmdline('B')), LOAD_TIMEOUT);
+    assert.equal(r.status, 0, r.output);
+    assert.match(r.output, /with kexec_load/);
+    await execAndWait(s.c, 2);
+  });
+
+  it('B: exact command line, intact initrd, same MemTotal', async () => {
+    await checkBoot(s.c, s.guest, cmdline('B'), s.memA);
+  });
+
+  it('B: the default mode falls back to kexec_load on the 2040-byte line here too', async () => {
+    const line = paddedCmdline(cmdline('C'), LONG);
+    await s.c.check(makeChain(), LOAD_TIMEOUT);
+    const r = await s.c.run(load('-d', line), LOAD_TIMEOUT);
+    assert.equal(r.status, 0, r.output);
+    assert.match(r.output, /= EINVAL .*falling back to kexec_load/);
+    await execAndWait(s.c, 3);
+    await checkBoot(s.c, s.guest, line, s.memA);
+  });
+});
