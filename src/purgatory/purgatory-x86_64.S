@@ -211,41 +211,98 @@ verify_regions:
 	ret
 
 /*
- * sha256_block: one 64-byte block at %rsi into sha_state. Message schedule W[0..63] on the stack;
- * working variables a..h in r8d..r15d. Clobbers every GPR but %rsp.
+ * sha256_block: one 64-byte block at %rsi into sha_state. Clobbers every GPR but %rsp.
+ * Fully unrolled (TCG and real CPUs both pay per instruction): the message schedule W[0..63] on the
+ * stack first, then 64 rounds with the working variables a..h in r8d..r15d renamed from round to round
+ * instead of moved. Identities used (FIPS 180-4 4.1.2, rewritten with fewer operations):
+ *   Sigma1(e) = ror6(e ^ ror5(e ^ ror14(e)))       Sigma0(a) = ror2(a ^ ror11(a ^ ror9(a)))
+ *   sigma0(x) = ror7(x ^ ror11(x)) ^ (x >> 3)      sigma1(x) = ror17(x ^ ror2(x)) ^ (x >> 10)
+ *   Ch(e,f,g) = ((f ^ g) & e) ^ g                  Maj(a,b,c) = ((a ^ b) & (b ^ c)) ^ b
+ * and a ^ b of one round is b ^ c of the next, so Maj costs three instructions (%ecx/%edx alternate).
  */
+	.macro	W_LOAD i
+	movl	(4*\i)(%rsi), %eax
+	bswapl	%eax
+	movl	%eax, (4*\i)(%rsp)
+	.endm
+
+	.macro	W_SCHED i
+	movl	(4*(\i-15))(%rsp), %eax
+	movl	(4*(\i-2))(%rsp), %ebx
+	movl	%eax, %ecx
+	movl	%ebx, %edx
+	rorl	$11, %eax
+	rorl	$2, %ebx
+	xorl	%ecx, %eax
+	xorl	%edx, %ebx
+	rorl	$7, %eax
+	rorl	$17, %ebx
+	shrl	$3, %ecx
+	shrl	$10, %edx
+	xorl	%ecx, %eax
+	xorl	%edx, %ebx
+	addl	(4*(\i-16))(%rsp), %eax
+	addl	(4*(\i-7))(%rsp), %ebx
+	addl	%ebx, %eax
+	movl	%eax, (4*\i)(%rsp)
+	.endm
+
+	/* h becomes the new a, d the new e; x = a ^ b for the next round, y = b ^ c on entry. */
+	.macro	ROUND a, b, c, d, e, f, g, h, i, x, y
+	movl	\e, %eax
+	movl	\f, %ebx
+	rorl	$14, %eax
+	xorl	\g, %ebx
+	xorl	\e, %eax
+	andl	\e, %ebx
+	rorl	$5, %eax
+	xorl	\g, %ebx
+	xorl	\e, %eax
+	addl	(4*\i)(%rsp), \h
+	rorl	$6, %eax
+	addl	(4*\i)(%rbp), \h
+	addl	%ebx, \h
+	addl	%eax, \h
+	addl	\h, \d
+	movl	\a, %eax
+	movl	\a, \x
+	rorl	$9, %eax
+	xorl	\b, \x
+	xorl	\a, %eax
+	andl	\x, \y
+	rorl	$11, %eax
+	xorl	\b, \y
+	xorl	\a, %eax
+	addl	\y, \h
+	rorl	$2, %eax
+	addl	%eax, \h
+	.endm
+
+	.macro	ROUNDS8 i
+	ROUND	%r8d, %r9d, %r10d, %r11d, %r12d, %r13d, %r14d, %r15d, (\i+0), %ecx, %edx
+	ROUND	%r15d, %r8d, %r9d, %r10d, %r11d, %r12d, %r13d, %r14d, (\i+1), %edx, %ecx
+	ROUND	%r14d, %r15d, %r8d, %r9d, %r10d, %r11d, %r12d, %r13d, (\i+2), %ecx, %edx
+	ROUND	%r13d, %r14d, %r15d, %r8d, %r9d, %r10d, %r11d, %r12d, (\i+3), %edx, %ecx
+	ROUND	%r12d, %r13d, %r14d, %r15d, %r8d, %r9d, %r10d, %r11d, (\i+4), %ecx, %edx
+	ROUND	%r11d, %r12d, %r13d, %r14d, %r15d, %r8d, %r9d, %r10d, (\i+5), %edx, %ecx
+	ROUND	%r10d, %r11d, %r12d, %r13d, %r14d, %r15d, %r8d, %r9d, (\i+6), %ecx, %edx
+	ROUND	%r9d, %r10d, %r11d, %r12d, %r13d, %r14d, %r15d, %r8d, (\i+7), %edx, %ecx
+	.endm
+
 sha256_block:
 	subq	$256, %rsp
-	xorl	%ecx, %ecx
-10:	movl	(%rsi,%rcx,4), %eax
-	bswapl	%eax
-	movl	%eax, (%rsp,%rcx,4)
-	incl	%ecx
-	cmpl	$16, %ecx
-	jb	10b
-11:	movl	-60(%rsp,%rcx,4), %eax		/* W[i-15] */
-	movl	%eax, %ebx
-	rorl	$7, %ebx
-	movl	%eax, %edx
-	rorl	$18, %edx
-	xorl	%edx, %ebx
-	shrl	$3, %eax
-	xorl	%eax, %ebx			/* sigma0 */
-	movl	-8(%rsp,%rcx,4), %eax		/* W[i-2] */
-	movl	%eax, %edx
-	rorl	$17, %edx
-	movl	%eax, %ebp
-	rorl	$19, %ebp
-	xorl	%ebp, %edx
-	shrl	$10, %eax
-	xorl	%eax, %edx			/* sigma1 */
-	addl	%edx, %ebx
-	addl	-64(%rsp,%rcx,4), %ebx		/* W[i-16] */
-	addl	-28(%rsp,%rcx,4), %ebx		/* W[i-7] */
-	movl	%ebx, (%rsp,%rcx,4)
-	incl	%ecx
-	cmpl	$64, %ecx
-	jb	11b
+	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	W_LOAD	\i
+	.endr
+	.irp	i, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+	W_SCHED	\i
+	.endr
+	.irp	i, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47
+	W_SCHED	\i
+	.endr
+	.irp	i, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63
+	W_SCHED	\i
+	.endr
 
 	leaq	sha_state(%rip), %rdi
 	movl	0(%rdi), %r8d
@@ -257,54 +314,13 @@ sha256_block:
 	movl	24(%rdi), %r14d
 	movl	28(%rdi), %r15d
 	leaq	sha256_k(%rip), %rbp
-	xorl	%ecx, %ecx
-12:	movl	%r12d, %eax			/* Sigma1(e) */
-	rorl	$6, %eax
-	movl	%r12d, %ebx
-	rorl	$11, %ebx
-	xorl	%ebx, %eax
-	movl	%r12d, %ebx
-	rorl	$25, %ebx
-	xorl	%ebx, %eax
-	movl	%r12d, %ebx			/* Ch(e,f,g) */
-	andl	%r13d, %ebx
-	movl	%r12d, %edx
-	notl	%edx
-	andl	%r14d, %edx
-	xorl	%edx, %ebx
-	addl	%ebx, %eax
-	addl	%r15d, %eax
-	addl	(%rbp,%rcx,4), %eax
-	addl	(%rsp,%rcx,4), %eax		/* T1 */
-	movl	%r8d, %ebx			/* Sigma0(a) */
-	rorl	$2, %ebx
-	movl	%r8d, %edx
-	rorl	$13, %edx
-	xorl	%edx, %ebx
-	movl	%r8d, %edx
-	rorl	$22, %edx
-	xorl	%edx, %ebx
-	movl	%r8d, %edx			/* Maj(a,b,c) = (a & b) | (c & (a | b)) */
-	orl	%r9d, %edx
-	andl	%r10d, %edx
-	movl	%r8d, %esi
-	andl	%r9d, %esi
-	orl	%esi, %edx
-	addl	%edx, %ebx			/* T2 */
-	movl	%r14d, %r15d
-	movl	%r13d, %r14d
-	movl	%r12d, %r13d
-	movl	%r11d, %r12d
-	addl	%eax, %r12d
-	movl	%r10d, %r11d
-	movl	%r9d, %r10d
-	movl	%r8d, %r9d
-	movl	%eax, %r8d
-	addl	%ebx, %r8d
-	incl	%ecx
-	cmpl	$64, %ecx
-	jb	12b
+	movl	%r9d, %edx			/* b ^ c for round 0 */
+	xorl	%r10d, %edx
+	.irp	i, 0, 8, 16, 24, 32, 40, 48, 56
+	ROUNDS8	\i
+	.endr
 
+	leaq	sha_state(%rip), %rdi
 	addl	%r8d, 0(%rdi)
 	addl	%r9d, 4(%rdi)
 	addl	%r10d, 8(%rdi)
