@@ -3,9 +3,10 @@
 export * from './errors.js';
 export * from './formats/index.js';
 export { buildCmdline, type CmdlineRequest, removeParam, splitParams } from './kexec/cmdline.js';
+export { crashKernelSize, hasCrashReservation } from './kexec/crash.js';
 export { formatDoctor, runDoctor } from './kexec/doctor.js';
 export { execLoaded, handOffToInit, readLoaded, requireLoaded } from './kexec/exec.js';
-export { crashKernelRanges, crashKernelSize, parseIomem } from './kexec/iomem.js';
 export { type LoadRequest, type LoadResult, loadKernel, unloadKernel } from './kexec/load.js';
 export { FakeSys, type FakeSysOptions, realSys } from './sys/index.js';
+export { crashKernelRanges, type IomemRange, parseIomem } from './sys/iomem.js';
 export * from './sys/types.js';

@@ -1,8 +1,8 @@
 // Runs a kexec-tools style invocation in kexec-tools' fixed order: unload, load, shutdown, sync,
 // ifdown, exec. Exit codes follow kexec-tools (see report.ts).
 import { buildCmdline } from '../kexec/cmdline.js';
+import { crashKernelSize, readCrashKernel } from '../kexec/crash.js';
 import { execLoaded, handOffToInit, KEXEC_CRASH_LOADED, KEXEC_LOADED, readLoaded } from '../kexec/exec.js';
-import { crashKernelSize } from '../kexec/iomem.js';
 import { loadKernel, unloadKernel } from '../kexec/load.js';
 import type { Sys } from '../sys/types.js';
 import type { Invocation } from './invocation.js';
@@ -13,7 +13,7 @@ export function runKexec(inv: Invocation, sys: Sys, io: Io): number {
   for (const note of inv.notes) debug(note);
   if (inv.mode === 'status') return status(inv, sys, io);
   if (inv.mode === 'print-ckr-size') {
-    const size = crashKernelSize(sys.readText('/proc/iomem'), sys.readText('/sys/kernel/kexec_crash_size'));
+    const size = crashKernelSize(readCrashKernel(sys));
     io.stdout(inv.json ? `${JSON.stringify({ crashKernelSize: Number(size) })}\n` : `${size}\n`);
     return 0;
   }

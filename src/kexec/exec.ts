@@ -2,10 +2,10 @@
 // and no interface is touched until we know a kernel is loaded (kexec-tools takes the network down
 // even when /sys/kernel/kexec_loaded is missing and the reboot then fails).
 import { StateError } from '../errors.js';
-import { LINUX_REBOOT_CMD_KEXEC, type Sys } from '../sys/types.js';
+import { ifdownTargets } from '../sys/net.js';
+import { KEXEC_CRASH_LOADED, KEXEC_LOADED, LINUX_REBOOT_CMD_KEXEC, type Sys } from '../sys/types.js';
 
-export const KEXEC_LOADED = '/sys/kernel/kexec_loaded';
-export const KEXEC_CRASH_LOADED = '/sys/kernel/kexec_crash_loaded';
+export { KEXEC_CRASH_LOADED, KEXEC_LOADED };
 
 /** 1 loaded, 0 not, undefined when the kernel has no such file (no kexec support). */
 export function readLoaded(sys: Sys, path: string): 0 | 1 | undefined {
@@ -38,14 +38,6 @@ export function requireLoaded(sys: Sys): void {
   }
 }
 
-/** Network interfaces taken down before exec: all that are up, except lo and aliases (kexec/ifdown.c). */
-export function interfacesToDown(sys: Sys): string[] {
-  return sys
-    .interfaces()
-    .filter((i) => i.up && i.name !== 'lo' && !i.name.includes(':'))
-    .map((i) => i.name);
-}
-
 /** -e: check, sync, ifdown, reboot(LINUX_REBOOT_CMD_KEXEC). Returns only if reboot(2) returned. */
 export function execLoaded(sys: Sys, steps: ExecSteps, debug: (s: string) => void = () => {}): ExecReport {
   requireLoaded(sys);
@@ -56,7 +48,7 @@ export function execLoaded(sys: Sys, steps: ExecSteps, debug: (s: string) => voi
     report.synced = true;
   }
   if (steps.ifdown) {
-    for (const name of interfacesToDown(sys)) {
+    for (const { name } of ifdownTargets(sys.interfaces())) {
       debug(`ifdown ${name}`);
       // kexec-tools ignores failures here; a half-down network must not stop the reboot.
       try {

@@ -10,7 +10,7 @@ import {
   KEXEC_ON_CRASH,
   type Sys,
 } from '../sys/types.js';
-import { hasCrashReservation } from './iomem.js';
+import { hasCrashReservation } from './crash.js';
 import { describePlan } from './x86/bzimage64-load.js';
 import { planX86_64KexecLoad } from './x86/plan-from-sys.js';
 
@@ -71,7 +71,7 @@ export class FallbackNeededError extends SyscallError {
 }
 
 export function requireCrashReservation(sys: Sys): void {
-  if (!hasCrashReservation(sys.readText('/proc/iomem'), sys.readText('/sys/kernel/kexec_crash_size'))) {
+  if (!hasCrashReservation(sys)) {
     throw new StateError('Memory for crashkernel is not reserved', {
       hint: 'boot the running kernel with crashkernel=SIZE (e.g. crashkernel=256M) and try -p again; kexec-ts doctor shows the reservation',
     });

@@ -4,9 +4,11 @@ import { FileError } from '../errors.js';
 import { kexecFileLoadArgs, kexecLoadArgs, syscallError } from './errno.js';
 import {
   type Arch,
+  KEXEC_CRASH_LOADED,
   KEXEC_FILE_NO_INITRAMFS,
   KEXEC_FILE_ON_CRASH,
   KEXEC_FILE_UNLOAD,
+  KEXEC_LOADED,
   KEXEC_ON_CRASH,
   type KexecSegment,
   LINUX_REBOOT_CMD_KEXEC,
@@ -52,8 +54,7 @@ export interface FakeImage {
   flags: number;
 }
 
-export const KEXEC_LOADED = '/sys/kernel/kexec_loaded';
-export const KEXEC_CRASH_LOADED = '/sys/kernel/kexec_crash_loaded';
+export { KEXEC_CRASH_LOADED, KEXEC_LOADED } from './types.js';
 
 export class FakeSys implements Sys {
   readonly arch: Arch;

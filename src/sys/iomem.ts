@@ -23,24 +23,3 @@ export function parseIomem(text: string): IomemRange[] {
 export function crashKernelRanges(iomem: IomemRange[]): IomemRange[] {
   return iomem.filter((r) => r.name === 'Crash kernel');
 }
-
-/**
- * Size of the crash reservation. Non-root readers see zeroed addresses in /proc/iomem, so prefer
- * /sys/kernel/kexec_crash_size when it is readable. kexec-tools' --print-ckr-size reports the highest range.
- */
-export function crashKernelSize(iomemText: string | undefined, crashSizeText: string | undefined): bigint {
-  const fromSys = crashSizeText === undefined ? undefined : BigInt(crashSizeText.trim() || '0');
-  const ranges = crashKernelRanges(parseIomem(iomemText ?? ''));
-  const highest = ranges.sort((a, b) => (a.start < b.start ? 1 : -1))[0];
-  const fromIomem = highest && highest.end > highest.start ? highest.end - highest.start + 1n : 0n;
-  if (fromSys !== undefined && fromSys > 0n) return fromSys;
-  return fromIomem;
-}
-
-export function hasCrashReservation(
-  iomemText: string | undefined,
-  crashSizeText: string | undefined,
-): boolean {
-  if (crashKernelRanges(parseIomem(iomemText ?? '')).length > 0) return true;
-  return crashKernelSize(iomemText, crashSizeText) > 0n;
-}

@@ -2,7 +2,8 @@
 // config, crashkernel reservation, lockdown, Secure Boot, loaded images. All go through a Sys so
 // they run against FakeSys in tests.
 import { gunzipSync } from 'node:zlib';
-import type { Sys } from './types.js';
+import { crashKernelRanges, type IomemRange, parseIomem } from './iomem.js';
+import { KEXEC_CRASH_LOADED, KEXEC_LOADED, type Sys } from './types.js';
 
 export interface KernelConfig {
   /** Where it was read from: /proc/config.gz or /boot/config-<release>. */
@@ -41,19 +42,11 @@ export function readKernelConfig(sys: Sys): KernelConfig | undefined {
   return text === undefined ? undefined : { source, options: parseKernelConfig(text) };
 }
 
-export interface MemRange {
-  start: bigint;
-  end: bigint;
-}
+export type MemRange = Pick<IomemRange, 'start' | 'end'>;
 
 /** "Crash kernel" ranges from /proc/iomem text (inclusive ends, any nesting depth). */
 export function parseIomemCrash(text: string): MemRange[] {
-  const out: MemRange[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^\s*([0-9a-fA-F]+)-([0-9a-fA-F]+)\s*:\s*Crash kernel\s*$/.exec(line);
-    if (m) out.push({ start: BigInt(`0x${m[1]}`), end: BigInt(`0x${m[2]}`) });
-  }
-  return out;
+  return crashKernelRanges(parseIomem(text)).map(({ start, end }) => ({ start, end }));
 }
 
 export interface CrashKernelInfo {
@@ -121,5 +114,5 @@ export function readKexecState(sys: Sys): KexecState {
     const v = readInt(sys, path);
     return v === undefined ? undefined : v !== 0;
   };
-  return { loaded: flag('/sys/kernel/kexec_loaded'), crashLoaded: flag('/sys/kernel/kexec_crash_loaded') };
+  return { loaded: flag(KEXEC_LOADED), crashLoaded: flag(KEXEC_CRASH_LOADED) };
 }

@@ -50,6 +50,10 @@ export interface Sys {
   which(program: string): string | undefined;
 }
 
+// kernel/ksysfs.c: what is loaded now.
+export const KEXEC_LOADED = '/sys/kernel/kexec_loaded';
+export const KEXEC_CRASH_LOADED = '/sys/kernel/kexec_crash_loaded';
+
 // include/uapi/linux/kexec.h
 export const KEXEC_ON_CRASH = 0x1;
 export const KEXEC_PRESERVE_CONTEXT = 0x2;

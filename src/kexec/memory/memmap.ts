@@ -1,8 +1,9 @@
 // The machine's physical memory map, as kexec-tools' get_memory_ranges() reads it (research
 // kexec-tools.md §3.1): /sys/firmware/memmap/N/{start,end,type} (the firmware's map, before the kernel
 // trimmed it), else the top-level lines of /proc/iomem. Crash kernel reservations come from /proc/iomem.
+
+import { crashKernelRanges, parseIomem } from '../../sys/iomem.js';
 import type { Sys } from '../../sys/types.js';
-import { crashKernelRanges, parseIomem } from '../iomem.js';
 import { type AddressRange, type MemoryRange, memoryTypeOf, mergeRanges } from './ranges.js';
 
 export const FIRMWARE_MEMMAP_DIR = '/sys/firmware/memmap';
