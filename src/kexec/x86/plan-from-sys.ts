@@ -20,6 +20,12 @@ export type X86_64LoadRequest = Omit<BzImage64LoadOptions, 'memmap' | 'crash' | 
  */
 export const CORRUPT_ENV = 'KEXEC_TS_TEST_CORRUPT_SEGMENT';
 
+/** The kernel clears the la57 cpu flag unless it runs with 5-level page tables (cpu/common.c). */
+export function runsFiveLevel(sys: Pick<Sys, 'readText'>): boolean {
+  const flags = /^flags\s*:(.*)$/m.exec(sys.readText('/proc/cpuinfo') ?? '')?.[1] ?? '';
+  return flags.split(/\s+/).includes('la57');
+}
+
 export function planX86_64KexecLoad(sys: Sys, req: X86_64LoadRequest): KexecPlan {
   if (req.crash) {
     throw new UsageError('kexec_load (-c) with -p is not implemented in kexec-ts yet', {
@@ -31,6 +37,7 @@ export function planX86_64KexecLoad(sys: Sys, req: X86_64LoadRequest): KexecPlan
   const probe = wantEfi === false ? { ok: false as const, reason: 'disabled' } : readEfiHandoff(sys);
   const plan = planBzImage64Load({
     ...inherited,
+    fiveLevelPaging: runsFiveLevel(sys),
     ...rest,
     crash: false,
     efi: probe.ok ? probe.efi : undefined,
