@@ -4,14 +4,17 @@ import { FormatError, UsageError } from '../errors.js';
 import { formatKernelLog, readKernelLog } from './dmesg/index.js';
 import { openFileReader } from './file-reader.js';
 import { formatSummary, summarizeVmcore } from './info.js';
-import { saveElfVmcore } from './save.js';
+import { saveCommand } from './save/command.js';
 import { openElfVmcore } from './vmcore-elf.js';
 
 export const VMCORE_USAGE = `Usage: kexec-ts vmcore COMMAND [FILE]
   info [FILE] [--json]   layout, notes, CPU registers, VMCOREINFO, panic line
   dmesg [FILE]           the kernel log, formatted like vmcore-dmesg
-  save [SRC] DEST [--force]
-                         copy the ELF dump to DEST (temporary name, fsync, rename)
+  save [SRC] DEST [-d LEVEL] [-c|--zstd|-E] [-F] [--force] [--json] [--no-dmesg]
+                         save the dump: -E (default) copies the ELF; -c (zlib), --zstd or
+                         -d LEVEL write makedumpfile's kdump-compressed format (level 1: zero
+                         pages shared); DEST - writes the flattened format (-F) to stdout.
+                         The kernel log goes to DEST.dmesg first.
 FILE defaults to /proc/vmcore (in a kdump capture kernel).
 `;
 
@@ -24,32 +27,18 @@ export async function vmcoreCommand(argv: string[], io: Io): Promise<number> {
     io.stdout(VMCORE_USAGE);
     return cmd === undefined ? 1 : 0;
   }
+  if (cmd === 'save') return saveCommand(rest, io, json, force);
   const unknown = rest.find((a) => a.startsWith('-'));
   if (unknown) throw new UsageError(`vmcore ${cmd}: unrecognized option '${unknown}'`);
   if (cmd !== 'info' && cmd !== 'dmesg' && cmd !== 'save') {
     throw new UsageError(`vmcore: unknown command '${cmd}'`, { hint: 'kexec-ts vmcore info|dmesg|save' });
   }
-  const files = cmd === 'save' ? 2 : 1;
+  const files = 1;
   if (rest.length > files) throw new UsageError(`vmcore ${cmd}: unexpected argument '${rest[files]}'`);
-  if (cmd === 'save' && rest.length === 0) {
-    throw new UsageError('vmcore save: no destination given', {
-      hint: 'kexec-ts vmcore save /var/crash/vmcore',
-    });
-  }
   const path = rest.length === files ? rest[0]! : '/proc/vmcore';
   const reader = openFileReader(path);
   try {
     const vm = openElfVmcore(reader);
-    if (cmd === 'save') {
-      const r = saveElfVmcore(vm, rest.at(-1)!, { force });
-      const mib = r.bytes / 2 ** 20;
-      io.stdout(
-        json
-          ? `${JSON.stringify(r)}\n`
-          : `saved ${r.bytes} bytes to ${r.path} in ${(r.ms / 1000).toFixed(1)} s (${(mib / (r.ms / 1000)).toFixed(0)} MiB/s, ${(r.sparse / 2 ** 20).toFixed(0)} MiB zero)\n`,
-      );
-      return 0;
-    }
     if (cmd === 'info') {
       const s = summarizeVmcore(vm);
       io.stdout(json ? `${JSON.stringify(s, null, 2)}\n` : formatSummary(s));

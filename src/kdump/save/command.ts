@@ -1,0 +1,173 @@
+// `kexec-ts vmcore save [SRC] DEST [-d LEVEL] [-c|--zstd|-E] [-F] [--force] [--json] [--no-dmesg]`.
+// Options as makedumpfile names them. Without -c, --zstd, -d or -F the ELF is copied as before (-E);
+// otherwise the output is kdump-compressed. DEST `-` writes the flattened format to stdout. The kernel
+// log is extracted first to DEST.dmesg, so it survives a dump that fails half way.
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Io } from '../../cli/io.js';
+import { UsageError } from '../../errors.js';
+import { formatKernelLog, readKernelLog } from '../dmesg/index.js';
+import { openFileReader } from '../file-reader.js';
+import { saveElfVmcore } from '../save.js';
+import { openElfVmcore } from '../vmcore-elf.js';
+import { type Compression, SUPPORTED_LEVEL_BITS, writeKdumpCompressed } from './kdump-writer.js';
+import { openFileSink, openFlatSink, type Sink, syncDir, tempNameFor } from './sink.js';
+
+export interface SaveArgs {
+  src: string;
+  dest: string;
+  level: number | undefined;
+  compression: Compression;
+  elf: boolean;
+  flat: boolean;
+  force: boolean;
+  json: boolean;
+  dmesg: boolean;
+}
+
+export function parseSaveArgs(argv: string[], json: boolean, force: boolean): SaveArgs {
+  const pos: string[] = [];
+  const a: SaveArgs = {
+    src: '/proc/vmcore',
+    dest: '',
+    level: undefined,
+    compression: 'none',
+    elf: false,
+    flat: false,
+    force,
+    json,
+    dmesg: true,
+  };
+  let kdump = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '-d' || arg.startsWith('-d') || arg.startsWith('--dump-level')) {
+      const v = arg === '-d' || arg === '--dump-level' ? argv[++i] : arg.replace(/^(-d|--dump-level=)/, '');
+      const n = Number(v);
+      if (v === undefined || !/^\d+$/.test(v) || n > 31) {
+        throw new UsageError(`vmcore save: bad dump level '${v ?? ''}'`, { hint: '-d takes 0 to 31' });
+      }
+      a.level = n;
+      kdump = true;
+    } else if (arg === '-c') {
+      a.compression = 'zlib';
+      kdump = true;
+    } else if (arg === '-z' || arg === '--zstd') {
+      a.compression = 'zstd';
+      kdump = true;
+    } else if (arg === '-l' || arg === '-p') {
+      throw new UsageError(`vmcore save: ${arg} (${arg === '-l' ? 'LZO' : 'snappy'}) is not available`, {
+        hint: 'use -c (zlib) or --zstd; see docs/kdump.md',
+      });
+    } else if (arg === '-E') a.elf = true;
+    else if (arg === '-F') a.flat = kdump = true;
+    else if (arg === '--kdump') kdump = true;
+    else if (arg === '--no-dmesg') a.dmesg = false;
+    else if (arg.startsWith('-') && arg !== '-')
+      throw new UsageError(`vmcore save: unrecognized option '${arg}'`);
+    else pos.push(arg);
+  }
+  if (pos.length === 0) {
+    throw new UsageError('vmcore save: no destination given', {
+      hint: 'kexec-ts vmcore save -d 1 -c /var/crash/vmcore',
+    });
+  }
+  if (pos.length > 2) throw new UsageError(`vmcore save: unexpected argument '${pos[2]}'`);
+  a.dest = pos.at(-1)!;
+  if (pos.length === 2) a.src = pos[0]!;
+  if (a.elf && kdump) {
+    throw new UsageError('vmcore save: -E copies the ELF as is', {
+      hint: '-E takes no -c/--zstd/-F, and ELF output with -d (zero-page exclusion) is not implemented',
+    });
+  }
+  if (a.dest === '-' && !a.flat) a.flat = kdump = true;
+  if (a.dest === '-' && a.elf) throw new UsageError('vmcore save: ELF output to stdout is not supported');
+  if (!kdump) a.elf = true;
+  return a;
+}
+
+export async function saveCommand(argv: string[], io: Io, json: boolean, force: boolean): Promise<number> {
+  const a = parseSaveArgs(argv, json, force);
+  const toStdout = a.dest === '-';
+  if (!toStdout && a.flat) {
+    throw new UsageError('vmcore save: -F writes to stdout', {
+      hint: 'use - as DEST: vmcore save -F -c SRC - | ssh ...',
+    });
+  }
+  const dmesgPath = `${a.dest}.dmesg`;
+  if (!toStdout && !a.force && existsSync(a.dest)) {
+    throw new UsageError(`vmcore save: ${a.dest} exists`, { hint: 'choose a new name, or pass --force' });
+  }
+  const report = (s: string) => (toStdout ? io.stderr(s) : io.stdout(s));
+  const reader = openFileReader(a.src);
+  try {
+    const vm = openElfVmcore(reader);
+    let logLines: number | undefined;
+    if (a.dmesg && !toStdout && vm.vmcoreinfo) {
+      try {
+        const log = readKernelLog({ mem: vm, le: vm.header.endian === 'le', info: vm.vmcoreinfo });
+        const tmp = tempNameFor(dmesgPath);
+        writeFileSync(tmp, formatKernelLog(log), { mode: 0o600 });
+        renameSync(tmp, dmesgPath);
+        syncDir(dirname(dmesgPath));
+        logLines = log.records.length;
+      } catch (e) {
+        io.stderr(`vmcore save: kernel log not extracted: ${(e as Error).message}\n`);
+      }
+    }
+    if (a.elf) {
+      const r = saveElfVmcore(vm, a.dest, { force: true });
+      const mib = r.bytes / 2 ** 20;
+      report(
+        a.json
+          ? `${JSON.stringify({ ...r, format: 'elf', dmesg: logLines === undefined ? null : dmesgPath })}\n`
+          : `saved ${r.bytes} bytes to ${r.path} in ${(r.ms / 1000).toFixed(1)} s (${(mib / (r.ms / 1000)).toFixed(0)} MiB/s, ${(r.sparse / 2 ** 20).toFixed(0)} MiB zero)\n`,
+      );
+      return 0;
+    }
+    const level = a.level ?? 0;
+    if (level & ~SUPPORTED_LEVEL_BITS) {
+      io.stderr(
+        `vmcore save: dump level ${level} asks for page classes that need struct page (cache, user, free); ` +
+          `applying level ${level & SUPPORTED_LEVEL_BITS} (zero pages only) and recording that in the header\n`,
+      );
+    }
+    const sink: Sink = toStdout ? openFlatSink(1) : openFileSink(a.dest);
+    const t0 = performance.now();
+    let last = 0;
+    const progress = (done: number, total: number) => {
+      const now = performance.now();
+      if (!a.json || (now - last < 1000 && done < total)) return;
+      last = now;
+      io.stderr(`${JSON.stringify({ event: 'progress', pages: done, total })}\n`);
+    };
+    try {
+      const stats = writeKdumpCompressed(vm, sink, {
+        level,
+        compression: a.compression,
+        onProgress: progress,
+      });
+      sink.commit();
+      const ms = performance.now() - t0;
+      const out = {
+        path: a.dest,
+        ...stats,
+        ms: Math.round(ms),
+        dmesg: logLines === undefined ? null : dmesgPath,
+      };
+      report(
+        a.json
+          ? `${JSON.stringify(out)}\n`
+          : `saved ${stats.dumpablePages} pages (${stats.zeroPages} zero) as kdump-compressed ` +
+              `(${a.compression}, level ${stats.level}) to ${a.dest}: ${stats.bytes} bytes in ${(ms / 1000).toFixed(1)} s\n`,
+      );
+      return 0;
+    } catch (e) {
+      const kept = sink.abort(toStdout || sink.written === 0 ? undefined : `${a.dest}.incomplete`);
+      if (kept) io.stderr(`vmcore save: failed; the partial dump (header flag INCOMPLETE) is ${kept}\n`);
+      throw e;
+    }
+  } finally {
+    reader.close();
+  }
+}

@@ -1,0 +1,118 @@
+// Physical memory of an ELF vmcore as page frames: which pfns exist (the "valid" bitmap: inside a
+// PT_LOAD's [p_paddr, p_paddr + p_memsz)) and their bytes, read in large chunks. The x86_64 kernel-text
+// PT_LOAD repeats RAM that a direct-map PT_LOAD already covers, so a segment wholly covered by others is
+// dropped. Bytes past p_filesz read as zero, as in /proc/vmcore.
+import { FormatError } from '../../errors.js';
+import type { ElfVmcore, LoadSegment } from '../vmcore-elf.js';
+
+export interface PfnRange {
+  start: number;
+  /** One past the last pfn. */
+  end: number;
+}
+
+export class PhysMemory {
+  readonly segments: LoadSegment[];
+  /** Sorted, merged ranges of valid pfns. */
+  readonly ranges: PfnRange[];
+  readonly maxMapnr: number;
+  readonly validPages: number;
+
+  constructor(
+    readonly vm: ElfVmcore,
+    readonly pageSize: number,
+  ) {
+    const all = [...vm.loads].filter((s) => s.memsz > 0n).sort((a, b) => Number(a.paddr - b.paddr));
+    this.segments = all.filter((s, i) => !coveredByOthers(s, all, i));
+    const ps = BigInt(pageSize);
+    const raw = this.segments.map((s) => ({
+      start: Number(s.paddr / ps),
+      end: Number((s.paddr + s.memsz + ps - 1n) / ps),
+    }));
+    this.ranges = [];
+    for (const r of raw.sort((a, b) => a.start - b.start)) {
+      const last = this.ranges.at(-1);
+      if (last && r.start <= last.end) last.end = Math.max(last.end, r.end);
+      else this.ranges.push({ ...r });
+    }
+    this.maxMapnr = this.ranges.at(-1)?.end ?? 0;
+    this.validPages = this.ranges.reduce((n, r) => n + r.end - r.start, 0);
+    if (this.validPages === 0) {
+      throw new FormatError('the vmcore has no PT_LOAD with memory', 'vmcore', undefined, {
+        hint: 'is this a kdump /proc/vmcore or a copy of it?',
+      });
+    }
+  }
+
+  /** `count` pages from `pfn`, zero where no segment stores bytes. */
+  readPages(pfn: number, count: number, into?: Uint8Array): Uint8Array {
+    const len = count * this.pageSize;
+    const out = into && into.byteLength >= len ? into.subarray(0, len) : new Uint8Array(len);
+    out.fill(0);
+    const lo = BigInt(pfn) * BigInt(this.pageSize);
+    const hi = lo + BigInt(len);
+    for (const s of this.segments) {
+      const from = s.paddr > lo ? s.paddr : lo;
+      const stored = s.paddr + s.filesz;
+      const to = stored < hi ? stored : hi;
+      if (from >= to) continue;
+      const data = this.vm.reader.read(Number(s.offset + (from - s.paddr)), Number(to - from));
+      out.set(data, Number(from - lo));
+    }
+    return out;
+  }
+
+  /** Calls `fn(pfn, count)` over valid pfns in chunks of at most `chunkPages`, ascending. */
+  *chunks(chunkPages: number): Generator<{ pfn: number; count: number }> {
+    for (const r of this.ranges) {
+      for (let p = r.start; p < r.end; p += chunkPages)
+        yield { pfn: p, count: Math.min(chunkPages, r.end - p) };
+    }
+  }
+}
+
+function coveredByOthers(s: LoadSegment, all: LoadSegment[], self: number): boolean {
+  let at = s.paddr;
+  const end = s.paddr + s.memsz;
+  let moved = true;
+  while (at < end && moved) {
+    moved = false;
+    for (let i = 0; i < all.length; i++) {
+      const o = all[i]!;
+      if (i === self || coveredByOthersDropped(o, all, i, self)) continue;
+      if (o.paddr <= at && at < o.paddr + o.memsz) {
+        at = o.paddr + o.memsz;
+        moved = true;
+      }
+    }
+  }
+  return at >= end;
+}
+
+/** Of two identical segments, keep the first: the later one counts as covered, the earlier does not. */
+function coveredByOthersDropped(o: LoadSegment, all: LoadSegment[], i: number, self: number): boolean {
+  const s = all[self]!;
+  return i > self && o.paddr === s.paddr && o.memsz === s.memsz;
+}
+
+/** Bitmap bytes [byteStart, byteStart + n) for the given sorted ranges (bit pfn&7 of byte pfn>>3). */
+export function bitmapSlice(ranges: readonly PfnRange[], byteStart: number, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  const lo = byteStart * 8;
+  const hi = lo + n * 8;
+  for (const r of ranges) {
+    const a = Math.max(r.start, lo);
+    const b = Math.min(r.end, hi);
+    for (let p = a; p < b; ) {
+      if ((p & 7) === 0 && p + 8 <= b) {
+        const end8 = b - ((b - p) & 7);
+        out.fill(0xff, (p - lo) >> 3, (end8 - lo) >> 3);
+        p = end8;
+      } else {
+        out[(p - lo) >> 3]! |= 1 << (p & 7);
+        p++;
+      }
+    }
+  }
+  return out;
+}
