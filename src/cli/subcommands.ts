@@ -114,16 +114,15 @@ const vmcore: Subcommand = async (argv, { io }) => {
   return vmcoreCommand(argv, io);
 };
 
-const notYet =
-  (name: string): Subcommand =>
-  async () => {
-    throw new UsageError(`${name} is not implemented in this version of kexec-ts`);
-  };
+const kdump: Subcommand = async (argv, { io, getSys }) => {
+  const { kdumpCommand } = await import('../kdump/service/command.js');
+  return kdumpCommand(argv, { io, getSys });
+};
 
 export const SUBCOMMANDS: Record<string, Subcommand> = {
   inspect,
   doctor,
   lab,
   vmcore,
-  kdump: notYet('kdump'),
+  kdump,
 };

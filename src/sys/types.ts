@@ -68,3 +68,5 @@ export const KEXEC_FILE_DEBUG = 0x8;
 export const LINUX_REBOOT_MAGIC1 = 0xfee1dead;
 export const LINUX_REBOOT_MAGIC2 = 672274793;
 export const LINUX_REBOOT_CMD_KEXEC = 0x45584543;
+export const LINUX_REBOOT_CMD_RESTART = 0x01234567;
+export const LINUX_REBOOT_CMD_POWER_OFF = 0x4321fedc;

@@ -1,0 +1,202 @@
+// /etc/kexec-ts/kdump.conf: the kdump service's one configuration file. KEY=VALUE lines as in Debian's
+// /etc/default/kdump-tools (a shell fragment there; here parsed, never run): `#` comments, blank lines,
+// an optional `export `, values optionally in single or double quotes. Unknown keys and bad values are
+// errors that name the line, so a typo cannot silently leave a machine unprotected.
+import { UsageError } from '../../errors.js';
+
+export const CONFIG_PATH = '/etc/kexec-ts/kdump.conf';
+/** Where `kdump build-initrd` writes by default and where `kdump load` looks for the capture initramfs. */
+export const DEFAULT_INITRD = '/var/lib/kexec-ts/kdump-initrd.img';
+/**
+ * Added to the capture kernel's command line. irqpoll, nr_cpus=1 and reset_devices are what every distro
+ * passes (kdump-tools' kdump-config and kdump-utils' kdumpctl); usbcore.nousb is kdump-tools' addition
+ * (USB host controllers left running by the crashed kernel are a common cause of hangs in the capture
+ * kernel). kdump-tools also adds systemd.unit=kdump-tools-dump.service, which only matters for its
+ * systemd-based initramfs; ours runs `kexec-ts kdump save` from /init.
+ */
+export const DEFAULT_APPEND = 'irqpoll nr_cpus=1 reset_devices usbcore.nousb';
+export const DEFAULT_TARGET = '/var/crash';
+
+export const ACTIONS = ['reboot', 'poweroff', 'shell'] as const;
+export type Action = (typeof ACTIONS)[number];
+/** makedumpfile's compressions; only `none` (ELF) is written until the kdump-compressed writer lands. */
+export const COMPRESSIONS = ['none', 'zlib', 'lzo', 'snappy', 'zstd'] as const;
+export type CompressionName = (typeof COMPRESSIONS)[number];
+
+export interface KdumpConfig {
+  /** Capture kernel; undefined = /boot/vmlinuz-$(uname -r) of the running kernel. */
+  kernel: string | undefined;
+  initrd: string;
+  append: string;
+  /** A directory, or a block device (/dev/...) that the capture /init mounts. */
+  target: string;
+  /** makedumpfile -d bit mask, 0..31; only 0 (everything) until page filtering lands. */
+  dumpLevel: number;
+  compression: CompressionName;
+  action: Action;
+  /** Kernel modules the capture /init loads, in order (names or paths), e.g. the target's disk driver. */
+  modules: string[];
+  /** Where the values came from: the file, or 'defaults' when it does not exist. */
+  source: string;
+}
+
+export const KEYS = [
+  'KERNEL',
+  'INITRD',
+  'APPEND',
+  'TARGET',
+  'DUMP_LEVEL',
+  'COMPRESSION',
+  'ACTION',
+  'MODULES',
+] as const;
+type Key = (typeof KEYS)[number];
+
+export function defaultConfig(source = 'defaults'): KdumpConfig {
+  return {
+    kernel: undefined,
+    initrd: DEFAULT_INITRD,
+    append: DEFAULT_APPEND,
+    target: DEFAULT_TARGET,
+    dumpLevel: 0,
+    compression: 'none',
+    action: 'reboot',
+    modules: [],
+    source,
+  };
+}
+
+function fail(path: string, line: number, what: string, hint?: string): never {
+  throw new UsageError(`${path}:${line}: ${what}`, {
+    hint: hint ?? `see docs/kdump-service.md; keys: ${KEYS.join(', ')}`,
+  });
+}
+
+/** One value: quotes stripped (no escapes inside single quotes; \" \\ \$ inside double quotes). */
+function unquote(raw: string, path: string, line: number): string {
+  const v = raw.trim();
+  if (v.startsWith("'")) {
+    const end = v.indexOf("'", 1);
+    if (end < 0) fail(path, line, 'unterminated single quote');
+    if (
+      v.slice(end + 1).trim() &&
+      !v
+        .slice(end + 1)
+        .trim()
+        .startsWith('#')
+    )
+      fail(path, line, `text after the closing quote: ${v.slice(end + 1).trim()}`);
+    return v.slice(1, end);
+  }
+  if (v.startsWith('"')) {
+    let out = '';
+    for (let i = 1; i < v.length; i++) {
+      const ch = v[i]!;
+      if (ch === '\\' && i + 1 < v.length && '"\\$`'.includes(v[i + 1]!)) out += v[++i];
+      else if (ch === '"') {
+        const rest = v.slice(i + 1).trim();
+        if (rest && !rest.startsWith('#')) fail(path, line, `text after the closing quote: ${rest}`);
+        return out;
+      } else if (ch === '$' || ch === '`') fail(path, line, 'no variable or command expansion', noExpand);
+      else out += ch;
+    }
+    fail(path, line, 'unterminated double quote');
+  }
+  const bare = v.replace(/\s+#.*$/, '');
+  if (/[\s'"$`;|&<>()]/.test(bare))
+    fail(path, line, `unquoted value with spaces or shell characters: ${bare}`, 'quote the value: KEY="a b"');
+  return bare;
+}
+const noExpand = 'the file is read, not run by a shell: write values literally';
+
+export function parseKdumpConfig(text: string, path = CONFIG_PATH): KdumpConfig {
+  const cfg = defaultConfig(path);
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const n = i + 1;
+    const line = lines[i]!.replace(/\r$/, '').trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+    if (!m) fail(path, n, `expected KEY=VALUE, got: ${line}`);
+    const key = m[1]!;
+    if (!(KEYS as readonly string[]).includes(key)) fail(path, n, `unknown key '${key}'`);
+    setKey(cfg, key as Key, unquote(m[2]!, path, n), path, n);
+  }
+  return cfg;
+}
+
+function setKey(cfg: KdumpConfig, key: Key, value: string, path: string, n: number): void {
+  switch (key) {
+    case 'KERNEL':
+      cfg.kernel = value === '' ? undefined : absolute(value, key, path, n);
+      return;
+    case 'INITRD':
+      cfg.initrd = value === '' ? DEFAULT_INITRD : absolute(value, key, path, n);
+      return;
+    case 'APPEND':
+      cfg.append = value.trim().replace(/\s+/g, ' ');
+      return;
+    case 'TARGET':
+      cfg.target = absolute(value === '' ? DEFAULT_TARGET : value.replace(/(.)\/+$/, '$1'), key, path, n);
+      return;
+    case 'DUMP_LEVEL': {
+      if (!/^\d+$/.test(value) || Number(value) > 31)
+        fail(path, n, `DUMP_LEVEL must be 0..31 (a makedumpfile -d mask), got '${value}'`);
+      cfg.dumpLevel = Number(value);
+      return;
+    }
+    case 'COMPRESSION': {
+      if (!(COMPRESSIONS as readonly string[]).includes(value))
+        fail(path, n, `COMPRESSION must be one of ${COMPRESSIONS.join('|')}, got '${value}'`);
+      cfg.compression = value as CompressionName;
+      return;
+    }
+    case 'ACTION': {
+      if (!(ACTIONS as readonly string[]).includes(value))
+        fail(path, n, `ACTION must be one of ${ACTIONS.join('|')}, got '${value}'`);
+      cfg.action = value as Action;
+      return;
+    }
+    case 'MODULES':
+      cfg.modules = value.split(/\s+/).filter(Boolean);
+      return;
+  }
+}
+
+function absolute(value: string, key: string, path: string, n: number): string {
+  if (!value.startsWith('/')) fail(path, n, `${key} must be an absolute path, got '${value}'`);
+  return value;
+}
+
+/** What `save` can honour today; the rest falls back to a full ELF dump (never no dump). */
+export function unsupportedDumpOptions(cfg: KdumpConfig): string | undefined {
+  const parts: string[] = [];
+  if (cfg.compression !== 'none') parts.push(`COMPRESSION=${cfg.compression}`);
+  if (cfg.dumpLevel !== 0) parts.push(`DUMP_LEVEL=${cfg.dumpLevel}`);
+  return parts.length
+    ? `${parts.join(' and ')} need the kdump-compressed writer; a full ELF vmcore is written instead`
+    : undefined;
+}
+
+/** The file's text through `read` (Sys.readText); no file means the defaults. */
+export function loadKdumpConfig(read: (path: string) => string | undefined, path = CONFIG_PATH): KdumpConfig {
+  const text = read(path);
+  return text === undefined ? defaultConfig() : parseKdumpConfig(text, path);
+}
+
+/** The file as `kdump build-initrd` writes it into the capture image (every key, resolved). */
+export function formatKdumpConfig(cfg: KdumpConfig, kernel: string): string {
+  const q = (s: string) => `"${s.replace(/(["\\$`])/g, '\\$1')}"`;
+  return [
+    `# written by kexec-ts kdump build-initrd from ${cfg.source}`,
+    `KERNEL=${q(kernel)}`,
+    `INITRD=${q(cfg.initrd)}`,
+    `APPEND=${q(cfg.append)}`,
+    `TARGET=${q(cfg.target)}`,
+    `DUMP_LEVEL=${cfg.dumpLevel}`,
+    `COMPRESSION=${cfg.compression}`,
+    `ACTION=${cfg.action}`,
+    `MODULES=${q(cfg.modules.join(' '))}`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { UsageError } from '../../../src/errors.js';
+import {
+  DEFAULT_APPEND,
+  DEFAULT_INITRD,
+  defaultConfig,
+  formatKdumpConfig,
+  loadKdumpConfig,
+  parseKdumpConfig,
+  unsupportedDumpOptions,
+} from '../../../src/kdump/service/config.js';
+
+const P = '/etc/kexec-ts/kdump.conf';
+
+function parseError(text: string): UsageError {
+  try {
+    parseKdumpConfig(text, P);
+  } catch (e) {
+    assert.ok(e instanceof UsageError, String(e));
+    return e;
+  }
+  assert.fail('parsed');
+}
+
+describe('kdump.conf', () => {
+  it('no file: the documented defaults', () => {
+    const c = loadKdumpConfig(() => undefined);
+    assert.deepEqual(c, defaultConfig());
+    assert.equal(c.append, 'irqpoll nr_cpus=1 reset_devices usbcore.nousb');
+    assert.equal(c.target, '/var/crash');
+    assert.equal(c.initrd, DEFAULT_INITRD);
+    assert.equal(c.kernel, undefined);
+    assert.equal(c.action, 'reboot');
+    assert.equal(unsupportedDumpOptions(c), undefined);
+  });
+
+  it('every key, comments, export, quotes, CRLF', () => {
+    const c = parseKdumpConfig(
+      [
+        '# kdump',
+        '',
+        'KERNEL=/boot/vmlinuz-6.1',
+        'export INITRD="/var/lib/kexec-ts/x.img"   # trailing comment',
+        "APPEND='irqpoll  nr_cpus=1 panic=5'",
+        'TARGET=/dev/vdb/',
+        'DUMP_LEVEL=31\r',
+        'COMPRESSION=zstd',
+        'ACTION=poweroff',
+        'MODULES="virtio_blk /lib/modules/x/ext4.ko"',
+        'TARGET=/var/crash/',
+      ].join('\n'),
+      P,
+    );
+    assert.equal(c.kernel, '/boot/vmlinuz-6.1');
+    assert.equal(c.initrd, '/var/lib/kexec-ts/x.img');
+    assert.equal(c.append, 'irqpoll nr_cpus=1 panic=5');
+    assert.equal(c.target, '/var/crash', 'last one wins, trailing slash dropped');
+    assert.equal(c.dumpLevel, 31);
+    assert.equal(c.compression, 'zstd');
+    assert.equal(c.action, 'poweroff');
+    assert.deepEqual(c.modules, ['virtio_blk', '/lib/modules/x/ext4.ko']);
+    assert.equal(c.source, P);
+    assert.match(unsupportedDumpOptions(c) ?? '', /COMPRESSION=zstd and DUMP_LEVEL=31 .* full ELF vmcore/);
+  });
+
+  it('APPEND= empty means no capture options; INITRD= empty means the default', () => {
+    const c = parseKdumpConfig('APPEND=\nINITRD=\n', P);
+    assert.equal(c.append, '');
+    assert.equal(c.initrd, DEFAULT_INITRD);
+    assert.equal(parseKdumpConfig('', P).append, DEFAULT_APPEND);
+  });
+
+  it('errors name the file and line', () => {
+    const cases: [string, RegExp][] = [
+      ['\n\nTARGTE=/x', /kdump\.conf:3: unknown key 'TARGTE'/],
+      ['ACTION=halt', /:1: ACTION must be one of reboot\|poweroff\|shell, got 'halt'/],
+      ['#\nDUMP_LEVEL=32', /:2: DUMP_LEVEL must be 0\.\.31/],
+      ['DUMP_LEVEL=-1', /:1: DUMP_LEVEL/],
+      ['COMPRESSION=gzip', /:1: COMPRESSION must be one of none\|zlib\|lzo\|snappy\|zstd/],
+      ['TARGET=var/crash', /:1: TARGET must be an absolute path/],
+      ['APPEND=irqpoll nr_cpus=1', /:1: unquoted value with spaces/],
+      ['APPEND="irqpoll', /:1: unterminated double quote/],
+      ["APPEND='a' b", /:1: text after the closing quote: b/],
+      ['KERNEL="$(uname -r)"', /:1: no variable or command expansion/],
+      ['just words', /:1: expected KEY=VALUE, got: just words/],
+    ];
+    for (const [text, re] of cases) {
+      const e = parseError(text);
+      assert.match(e.message, re, text);
+      assert.ok(e.message.startsWith(`${P}:`), e.message);
+      assert.ok(e.hint);
+    }
+  });
+
+  it('the copy written into the capture image parses back to the same values', () => {
+    const c = parseKdumpConfig('APPEND="a \\"b\\" c\\$"\nMODULES="x y"\nACTION=shell', P);
+    assert.equal(c.append, 'a "b" c$');
+    const back = parseKdumpConfig(formatKdumpConfig(c, '/boot/vmlinuz'), 'image');
+    assert.deepEqual({ ...back, source: P }, { ...c, kernel: '/boot/vmlinuz' });
+  });
+});
