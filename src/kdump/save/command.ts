@@ -2,10 +2,10 @@
 // Options as makedumpfile names them. Without -c, --zstd, -d or -F the ELF is copied as before (-E);
 // otherwise the output is kdump-compressed. DEST `-` writes the flattened format to stdout. The kernel
 // log is extracted first to DEST.dmesg, so it survives a dump that fails half way.
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Io } from '../../cli/io.js';
-import { UsageError } from '../../errors.js';
+import { TruncatedError, UsageError } from '../../errors.js';
 import { formatKernelLog, readKernelLog } from '../dmesg/index.js';
 import { openFileReader } from '../file-reader.js';
 import { saveElfVmcore } from '../save.js';
@@ -100,6 +100,7 @@ export async function saveCommand(argv: string[], io: Io, json: boolean, force: 
   }
   const report = (s: string) => (toStdout ? io.stderr(s) : io.stdout(s));
   const reader = openFileReader(a.src);
+  let closeLater = () => {};
   try {
     const vm = openElfVmcore(reader);
     let logLines: number | undefined;
@@ -132,6 +133,8 @@ export async function saveCommand(argv: string[], io: Io, json: boolean, force: 
           `applying level ${level & SUPPORTED_LEVEL_BITS} (zero pages only) and recording that in the header\n`,
       );
     }
+    const srcFd = openSync(a.src, 'r');
+    closeLater = () => closeSync(srcFd);
     const sink: Sink = toStdout ? openFlatSink(1) : openFileSink(a.dest);
     const t0 = performance.now();
     let last = 0;
@@ -146,6 +149,7 @@ export async function saveCommand(argv: string[], io: Io, json: boolean, force: 
         level,
         compression: a.compression,
         onProgress: progress,
+        pread: (into, offset) => preadFully(srcFd, into, offset, a.src),
       });
       sink.commit();
       const ms = performance.now() - t0;
@@ -168,6 +172,16 @@ export async function saveCommand(argv: string[], io: Io, json: boolean, force: 
       throw e;
     }
   } finally {
+    closeLater();
     reader.close();
+  }
+}
+
+function preadFully(fd: number, into: Uint8Array, offset: number, path: string): void {
+  for (let done = 0; done < into.byteLength; ) {
+    const n = readSync(fd, into, done, into.byteLength - done, offset + done);
+    if (n === 0)
+      throw new TruncatedError(path, 'pread', offset + done, into.byteLength - done, offset + done);
+    done += n;
   }
 }

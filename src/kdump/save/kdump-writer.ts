@@ -36,6 +36,8 @@ export interface KdumpSaveOptions {
   level: number;
   compression: Compression;
   chunk?: number;
+  /** Positioned read of the source into a buffer (see PhysMemory); saves a 4 MiB allocation per chunk. */
+  pread?: (into: Uint8Array, offset: number) => void;
   onProgress?: (donePages: number, totalPages: number) => void;
 }
 
@@ -55,7 +57,7 @@ export interface KdumpSaveStats {
 
 export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveOptions): KdumpSaveStats {
   const pageSize = Number(vm.vmcoreinfo?.pageSize ?? 4096) || 4096;
-  const phys = new PhysMemory(vm, pageSize);
+  const phys = new PhysMemory(vm, pageSize, opts.pread);
   const level = opts.level & SUPPORTED_LEVEL_BITS;
   const notes = copyNotes(vm);
   const layout = kdumpLayout(pageSize, notes.data.byteLength, phys.maxMapnr, phys.validPages);

@@ -18,9 +18,11 @@ export class PhysMemory {
   readonly maxMapnr: number;
   readonly validPages: number;
 
+  /** `pread`, when given, reads file bytes into a caller's buffer (no allocation per chunk). */
   constructor(
     readonly vm: ElfVmcore,
     readonly pageSize: number,
+    private readonly pread?: (into: Uint8Array, offset: number) => void,
   ) {
     const all = [...vm.loads].filter((s) => s.memsz > 0n).sort((a, b) => Number(a.paddr - b.paddr));
     this.segments = all.filter((s, i) => !coveredByOthers(s, all, i));
@@ -56,8 +58,10 @@ export class PhysMemory {
       const stored = s.paddr + s.filesz;
       const to = stored < hi ? stored : hi;
       if (from >= to) continue;
-      const data = this.vm.reader.read(Number(s.offset + (from - s.paddr)), Number(to - from));
-      out.set(data, Number(from - lo));
+      const at = Number(s.offset + (from - s.paddr));
+      const dst = out.subarray(Number(from - lo), Number(to - lo));
+      if (this.pread) this.pread(dst, at);
+      else dst.set(this.vm.reader.read(at, dst.byteLength));
     }
     return out;
   }
