@@ -13,8 +13,8 @@ import {
 } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { createGzip, createZstdCompress } from 'node:zlib';
 import { FileError, StateError, UsageError } from '../../errors.js';
@@ -240,19 +240,21 @@ export async function buildCaptureInitrd(o: BuildInitrdOptions): Promise<BuildIn
   const cfg = { ...o.config, modules };
   t.add({ kind: 'bytes', path: '/etc/kexec-ts/kdump.conf', data: formatKdumpConfig(cfg, o.kernel) });
   const tmp = join(dirname(o.output), `.${basename(o.output)}.tmp-${process.pid}`);
-  let file: Writable | undefined;
+  const file = createWriteStream(tmp, { mode: 0o600 });
   try {
-    file = createWriteStream(tmp, { mode: 0o600 });
-    const sink: Writable =
+    // pipeline() carries a write error (ENOSPC) back here instead of an unhandled 'error' event.
+    const pass = new PassThrough();
+    const done =
       compression === 'gzip'
-        ? createGzip({ level: 6 })
+        ? pipeline(pass, createGzip({ level: 6 }), file)
         : compression === 'zstd'
-          ? createZstdCompress()
-          : file;
-    if (sink !== file) sink.pipe(file);
-    const unpacked = await writeCpioStream(sink, t.entries);
-    sink.end();
-    await finished(file);
+          ? pipeline(pass, createZstdCompress(), file)
+          : pipeline(pass, file);
+    const writing = writeCpioStream(pass, t.entries).then((n) => {
+      pass.end();
+      return n;
+    });
+    const [unpacked] = await Promise.all([writing, done]);
     renameSync(tmp, o.output);
     const bytes = statSync(o.output).size;
     log(
@@ -269,7 +271,7 @@ export async function buildCaptureInitrd(o: BuildInitrdOptions): Promise<BuildIn
       modules,
     };
   } catch (e) {
-    file?.destroy();
+    file.destroy();
     rmSync(tmp, { force: true });
     if (e instanceof Error && 'code' in e && typeof e.code === 'string' && !(e instanceof UsageError))
       throw new FileError(tmp, e.code, { cause: e });
