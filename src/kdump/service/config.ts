@@ -12,9 +12,11 @@ export const DEFAULT_INITRD = '/var/lib/kexec-ts/kdump-initrd.img';
  * passes (kdump-tools' kdump-config and kdump-utils' kdumpctl); usbcore.nousb is kdump-tools' addition
  * (USB host controllers left running by the crashed kernel are a common cause of hangs in the capture
  * kernel). kdump-tools also adds systemd.unit=kdump-tools-dump.service, which only matters for its
- * systemd-based initramfs; ours runs `kexec-ts kdump save` from /init.
+ * systemd-based initramfs; ours runs `kexec-ts kdump save` from /init. rootfstype=ramfs is ours: without
+ * root= the kernel unpacks the initramfs into a tmpfs capped at half of RAM, and Node alone is ~120 MiB,
+ * more than half of a small reservation ("Initramfs unpacking failed: write error", measured at 256M).
  */
-export const DEFAULT_APPEND = 'irqpoll nr_cpus=1 reset_devices usbcore.nousb';
+export const DEFAULT_APPEND = 'irqpoll nr_cpus=1 reset_devices usbcore.nousb rootfstype=ramfs';
 export const DEFAULT_TARGET = '/var/crash';
 
 export const ACTIONS = ['reboot', 'poweroff', 'shell'] as const;

@@ -27,7 +27,7 @@ describe('kdump.conf', () => {
   it('no file: the documented defaults', () => {
     const c = loadKdumpConfig(() => undefined);
     assert.deepEqual(c, defaultConfig());
-    assert.equal(c.append, 'irqpoll nr_cpus=1 reset_devices usbcore.nousb');
+    assert.equal(c.append, 'irqpoll nr_cpus=1 reset_devices usbcore.nousb rootfstype=ramfs');
     assert.equal(c.target, '/var/crash');
     assert.equal(c.initrd, DEFAULT_INITRD);
     assert.equal(c.kernel, undefined);

@@ -45,8 +45,8 @@ async function kdump(sys: FakeSys, ...args: string[]) {
 describe('kdump load', () => {
   it('the capture command line: running line minus BOOT_IMAGE/crashkernel/hugepages and APPEND params, then APPEND', () => {
     assert.equal(
-      captureCmdline(RUNNING, 'irqpoll nr_cpus=1 reset_devices usbcore.nousb'),
-      'root=UUID=1234 ro console=ttyS0,115200 quiet irqpoll nr_cpus=1 reset_devices usbcore.nousb',
+      captureCmdline(RUNNING, 'irqpoll nr_cpus=1 reset_devices usbcore.nousb rootfstype=ramfs'),
+      'root=UUID=1234 ro console=ttyS0,115200 quiet irqpoll nr_cpus=1 reset_devices usbcore.nousb rootfstype=ramfs',
     );
     assert.equal(captureCmdline('crashkernel=1G\n', ''), '');
     assert.equal(captureCmdline('a="x y" crashkernel=384M-:128M b', 'c'), 'a="x y" b c');
@@ -60,7 +60,8 @@ describe('kdump load', () => {
       dryRun: true,
       kernel: '/boot/vmlinuz-6.1.0-test',
       initrd: '/var/lib/kexec-ts/kdump-initrd.img',
-      cmdline: 'root=UUID=1234 ro console=ttyS0,115200 quiet irqpoll nr_cpus=1 reset_devices usbcore.nousb',
+      cmdline:
+        'root=UUID=1234 ro console=ttyS0,115200 quiet irqpoll nr_cpus=1 reset_devices usbcore.nousb rootfstype=ramfs',
     });
     assert.equal(sys.callsOf('kexecFileLoad').length, 0);
     const text = await kdump(sys, 'load', '--dry-run');
