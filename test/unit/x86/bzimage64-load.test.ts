@@ -28,12 +28,12 @@ describe('planBzImage64Load on a q35 2 GiB guest (crash kernel 0x70000000-0x77ff
       [
         ['setup_data', 0x100000n, 0x1000n, 48], // RNG seed: 16-byte header + 32 bytes, lowest from 1 MiB
         ['kernel', 0x1000000n, 0x1800000n, PM_SIZE], // pref_address, 2 MiB aligned, init_size reserved
-        ['purgatory', 0x7fbda000n, 0x4000n, 9800], // highest below 4 GiB, bytes + .bss stack
+        ['purgatory', 0x7fbd9000n, 0x5000n, 9800], // highest below 4 GiB, bytes + .bss stack
         ['boot_params', 0x7fbde000n, 0x2000n, 0x1000 + CMDLINE.length + 1], // zero page + command line
         ['initrd', 0x7fbe0000n, 0x400000n, INITRD.length], // highest, above the crash region
       ],
     );
-    assert.equal(plan.entry, 0x7fbda000n);
+    assert.equal(plan.entry, 0x7fbd9000n);
     assert.equal(plan.flags, KEXEC_ARCH_X86_64);
     assert.equal(plan.kernel.entry64, 0x1000200n);
     assert.deepEqual(describePlan(plan)[2], 'kernel      0x1000000-0x27fffff memsz 0x1800000 bufsz 0x300000');
@@ -97,7 +97,7 @@ describe('planBzImage64Load on a q35 2 GiB guest (crash kernel 0x70000000-0x77ff
     sys.kexecLoad(plan.entry, plan.segments, plan.flags);
     const image = sys.images.normal!;
     assert.equal(image.via, 'kexec_load');
-    assert.equal(image.entry, 0x7fbda000n);
+    assert.equal(image.entry, 0x7fbd9000n);
     assert.equal(image.flags, 0x3e0000);
     assert.deepEqual(
       image.segments!.map((s) => [s.mem, s.memsz]),
