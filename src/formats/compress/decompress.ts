@@ -1,6 +1,6 @@
 // Whole-buffer decompression with a hard cap on the output (decompression bombs -> LimitError).
 // gzip and zstd come from node:zlib, which enforces the cap while inflating (maxOutputLength).
-// lz4 (legacy frame) is our own decoder; bzip2 comes from seek-bzip (pure JS).
+// lz4 (legacy and frame formats) is our own decoder; bzip2 comes from seek-bzip (pure JS).
 // xz and lzma come from @napi-rs/lzma (prebuilt, no compiler needed; see docs/formats.md), which has
 // no output cap, so the size the file declares is checked first and the real size after.
 import { createRequire } from 'node:module';
@@ -8,6 +8,7 @@ import * as zlib from 'node:zlib';
 import { FormatError, KexecError, LimitError } from '../../errors.js';
 import { bunzip2 } from './bzip2.js';
 import { type CompressionName, detectCompression } from './detect.js';
+import { lz4FrameDecompress } from './lz4-frame.js';
 import { lz4LegacyDecompress } from './lz4-legacy.js';
 import { LZMA_SIZE_UNKNOWN, LzmaAloneHeader, xzStreams } from './xz-index.js';
 
@@ -132,6 +133,8 @@ export function decompress(
         return viaLzmaAlone(bytes, maxOutput);
       case 'lz4':
         return lz4LegacyDecompress(bytes, maxOutput);
+      case 'lz4-frame':
+        return lz4FrameDecompress(bytes, maxOutput);
       case 'bzip2':
         return bunzip2(bytes, maxOutput);
       default:
@@ -141,7 +144,7 @@ export function decompress(
             : `${kind} decompression is not supported`,
           kind ?? 'compressed',
           0,
-          { hint: 'kexec-ts decodes gzip, zstd, xz, lzma, lz4 (legacy frame) and bzip2' },
+          { hint: 'kexec-ts decodes gzip, zstd, xz, lzma, lz4 (legacy and frame) and bzip2' },
         );
     }
   } catch (e) {

@@ -42,7 +42,15 @@ export function detectCompression(bytes: Uint8Array, at = 0): CompressionName | 
  * Formats `decompress()` can undo. kexec-tools undoes gzip, zstd and xz/lzma (liblzma) whole files;
  * lz4 (legacy frame, the kernel's) and bzip2 are decoded too, for bzImage payloads, zboot and initramfs.
  */
-export const DECOMPRESSIBLE: readonly CompressionName[] = ['gzip', 'zstd', 'xz', 'lzma', 'lz4', 'bzip2'];
+export const DECOMPRESSIBLE: readonly CompressionName[] = [
+  'gzip',
+  'zstd',
+  'xz',
+  'lzma',
+  'lz4',
+  'lz4-frame',
+  'bzip2',
+];
 
 export function canDecompress(name: CompressionName | undefined): boolean {
   return name !== undefined && DECOMPRESSIBLE.includes(name);

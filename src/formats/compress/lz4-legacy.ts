@@ -17,7 +17,7 @@ const corrupt = (msg: string, at: number) =>
   new FormatError(`lz4 data is corrupt: ${msg} at 0x${at.toString(16)}`, 'lz4', at);
 
 /** Decode one block from `src` into `out` at `o`; returns the new output position. */
-function decodeBlock(
+export function decodeBlock(
   src: Uint8Array,
   start: number,
   end: number,
