@@ -8,7 +8,14 @@ import { run } from './exec.js';
 import { labDir, labPaths } from './paths.js';
 
 /** liblzo2-2: Debian's makedumpfile (unpacked from the lab cache) links it; the kdump lab test runs it. */
-export const HOST_PACKAGES = ['qemu-system-x86', 'busybox-static', 'cpio', 'ovmf', 'zstd', 'liblzo2-2'] as const;
+export const HOST_PACKAGES = [
+  'qemu-system-x86',
+  'busybox-static',
+  'cpio',
+  'ovmf',
+  'zstd',
+  'liblzo2-2',
+] as const;
 export const DEFAULT_KERNEL_PACKAGE = 'linux-image-cloud-amd64';
 /** Used when the default cloud kernel lacks an essential option. */
 export const FALLBACK_KERNEL_PACKAGE = 'linux-image-amd64';
