@@ -122,16 +122,19 @@ function resolvePackage(name: string, from: string): string | undefined {
   }
 }
 
-/** Runtime dependencies (package.json "dependencies", transitively) as name -> directory. */
+/** Runtime dependencies (package.json "dependencies" and installed "optionalDependencies", transitively). */
 export function runtimeDependencies(pkgDir: string): Map<string, string> {
   const found = new Map<string, string>();
   const queue = [pkgDir];
   while (queue.length) {
     const dir = queue.shift()!;
-    const deps = Object.keys(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).dependencies ?? {});
-    for (const name of deps) {
+    const pj = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    const optional = new Set(Object.keys(pj.optionalDependencies ?? {}));
+    // Native prebuilds come as optional dependencies (koffi's @koromix/koffi-linux-x64): the installed ones.
+    for (const name of [...Object.keys(pj.dependencies ?? {}), ...optional]) {
       if (found.has(name)) continue;
       const at = resolvePackage(name, dir);
+      if (!at && optional.has(name)) continue;
       if (!at) throw new StateError(`dependency ${name} of ${dir} not found`, { hint: 'npm install' });
       found.set(name, at);
       queue.push(at);

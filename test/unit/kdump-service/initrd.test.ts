@@ -35,6 +35,7 @@ describe('kdump build-initrd', () => {
   it('resolves kexec-ts runtime dependencies (not dev ones)', () => {
     const deps = runtimeDependencies(kexecTsPackageDir());
     assert.ok(deps.has('koffi'));
+    assert.ok(deps.has('@koromix/koffi-linux-x64'), 'koffi native prebuild (an optional dependency)');
     assert.ok(!deps.has('typescript'));
   });
 
