@@ -4,7 +4,8 @@
 // each with the same kernel, command line and initrd (the lab rootfs + /boot + 256 MiB of random bytes
 // as a file in a third cpio archive, so every kernel still boots to READY and can kexec again).
 // Host clock on the serial console: "kexec_core: Starting new kernel" -> the next "Linux version" line
-// (segment copy, purgatory, kernel decompression) and `-e` sent -> READY (exec to new userspace).
+// (segment copy, purgatory, kernel decompression), "Starting new kernel" -> READY, and `-e` sent ->
+// READY (exec to new userspace, including the exec command's own start-up: node for kexec-ts).
 import { pathToFileURL } from 'node:url';
 import type { GuestConsole } from '../src/lab/console.js';
 import { startGuest } from '../src/lab/guest.js';
@@ -36,7 +37,15 @@ export interface BenchRow {
   load: number;
   /** "Starting new kernel" to the new kernel's first line. */
   handoff: number;
+  /** "Starting new kernel" to READY: without the exec command's own start-up (node for kexec-ts). */
+  startToReady: number;
   /** `-e` sent to the new kernel's READY line. */
+  toUserspace: number;
+}
+
+export interface Ratios {
+  handoff: number;
+  startToReady: number;
   toUserspace: number;
 }
 
@@ -45,10 +54,7 @@ export interface BenchResult {
   initrdBytes: number;
   rows: BenchRow[];
   /** kexec-ts / kexec-tools, same flags. */
-  ratios: {
-    checks: { handoff: number; toUserspace: number };
-    noChecks: { handoff: number; toUserspace: number };
-  };
+  ratios: { checks: Ratios; noChecks: Ratios };
 }
 
 async function runCase(c: GuestConsole, k: BenchCase): Promise<BenchRow> {
@@ -70,6 +76,7 @@ async function runCase(c: GuestConsole, k: BenchCase): Promise<BenchRow> {
     name: k.name,
     load: Number(m[2]) - Number(m[1]),
     handoff: (boot.kernelStart - start.t) / 1000,
+    startToReady: (boot.ready - start.t) / 1000,
     toUserspace: (boot.ready - sent) / 1000,
   };
 }
@@ -84,13 +91,14 @@ export async function benchPurgatory(log: (s: string) => void = () => {}): Promi
     for (const k of CASES) {
       const row = await runCase(c, k);
       log(
-        `${row.name}: load ${row.load.toFixed(1)} s, hand-off ${row.handoff.toFixed(1)} s, userspace ${row.toUserspace.toFixed(1)} s`,
+        `${row.name}: load ${row.load.toFixed(1)} s, hand-off ${row.handoff.toFixed(1)} s, start->READY ${row.startToReady.toFixed(1)} s, userspace ${row.toUserspace.toFixed(1)} s`,
       );
       rows.push(row);
     }
     const by = (n: string) => rows.find((r) => r.name === n)!;
     const ratio = (a: BenchRow, b: BenchRow) => ({
       handoff: a.handoff / b.handoff,
+      startToReady: a.startToReady / b.startToReady,
       toUserspace: a.toUserspace / b.toUserspace,
     });
     const result: BenchResult = {
@@ -110,15 +118,18 @@ export async function benchPurgatory(log: (s: string) => void = () => {}): Promi
 }
 
 export function formatPurgatoryBench(r: BenchResult): string {
-  const f = (n: number) => n.toFixed(1).padStart(8);
+  const f = (n: number, w: number) => n.toFixed(1).padStart(w);
+  const ratio = (x: Ratios) =>
+    `hand-off ${x.handoff.toFixed(2)}, start->READY ${x.startToReady.toFixed(2)}, -e->READY ${x.toUserspace.toFixed(2)}`;
   const lines = [
     `kexec_load (-c) hand-off, ${r.kernelRelease}, initrd ${(r.initrdBytes / 2 ** 20).toFixed(0)} MiB (QEMU TCG; seconds)`,
-    `${'case'.padEnd(20)}${'load'.padStart(8)}${'hand-off'.padStart(10)}${'-e->READY'.padStart(11)}`,
+    `${'case'.padEnd(20)}${'load'.padStart(8)}${'hand-off'.padStart(10)}${'start->READY'.padStart(14)}${'-e->READY'.padStart(11)}`,
     ...r.rows.map(
-      (x) => `${x.name.padEnd(20)}${f(x.load)}${f(x.handoff).padStart(10)}${f(x.toUserspace).padStart(11)}`,
+      (x) =>
+        `${x.name.padEnd(20)}${f(x.load, 8)}${f(x.handoff, 10)}${f(x.startToReady, 14)}${f(x.toUserspace, 11)}`,
     ),
-    `kexec-ts / kexec-tools, -c:    hand-off ${r.ratios.checks.handoff.toFixed(2)}, -e->READY ${r.ratios.checks.toUserspace.toFixed(2)}`,
-    `kexec-ts / kexec-tools, -c -i: hand-off ${r.ratios.noChecks.handoff.toFixed(2)}, -e->READY ${r.ratios.noChecks.toUserspace.toFixed(2)}`,
+    `kexec-ts / kexec-tools, -c:    ${ratio(r.ratios.checks)}`,
+    `kexec-ts / kexec-tools, -c -i: ${ratio(r.ratios.noChecks)}`,
   ];
   return `${lines.join('\n')}\n`;
 }
