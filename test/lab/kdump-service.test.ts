@@ -1,0 +1,209 @@
+// The kdump service end to end in one QEMU guest (crashkernel=512M at boot, 1536 MiB): per cycle the
+// guest shrinks the reservation (/sys/kernel/kexec_crash_size) to the size under test, runs
+// `kexec-ts kdump build-initrd`, `kdump load`, `kdump status` (exit 0), logs a marker and crashes by
+// sysrq; the capture kernel's /init runs `kexec-ts kdump save` onto an ext2 virtio disk (TARGET=/dev/vda)
+// and ACTION=reboot brings the guest back, where the next cycle starts. The first cycle (320 MiB, the smallest
+// that worked) must succeed; a 288 MiB cycle is recorded. On the host, debugfs reads the
+// saved dmesg.txt files off the disk. Results: <lab>/kdump-service/results.json. Fails, never skips.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir, rm, truncate, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import type { CpioEntry } from '../../src/formats/cpio/writer.js';
+import type { GuestConsole } from '../../src/lab/console.js';
+import { writeCpio } from '../../src/lab/cpio.js';
+import { type Guest, prepareLab, startGuest } from '../../src/lab/guest.js';
+import { labDir } from '../../src/lab/paths.js';
+
+const run = promisify(execFile);
+const MODULES = [
+  'virtio/virtio_ring.ko',
+  'virtio/virtio.ko',
+  'virtio/virtio_pci_modern_dev.ko',
+  'virtio/virtio_pci_legacy_dev.ko',
+  'virtio/virtio_pci.ko',
+  'block/virtio_blk.ko',
+];
+const NAMES = MODULES.map((m) => m.replace(/^.*\//, '').replace(/\.ko$/, ''));
+const CONFIG = `# lab: the dump goes to an ext2 virtio disk; panic=10 so a capture kernel that runs out of memory reboots
+KERNEL=/boot/vmlinuz
+TARGET=/dev/vda
+ACTION=reboot
+APPEND="irqpoll nr_cpus=1 reset_devices usbcore.nousb rootfstype=ramfs panic=10"
+MODULES="${NAMES.join(' ')}"
+`;
+const tag = randomBytes(4).toString('hex');
+const DISK_BYTES = 4 * 2 ** 30;
+
+interface Cycle {
+  crashMiB: number;
+  ok: boolean;
+  initrdBytes?: number;
+  unpackedBytes?: number;
+  buildSeconds?: number;
+  saveSeconds?: number;
+  vmcoreBytes?: number;
+  dir?: string;
+  failure?: string;
+}
+
+describe('kexec-ts kdump service in a QEMU guest', { timeout: 3_600_000 }, () => {
+  const dir = join(labDir(), 'kdump-service');
+  const disk = join(dir, 'disk.img');
+  let guest: Guest | undefined;
+  let c: GuestConsole;
+  const cycles: Cycle[] = [];
+
+  before(async () => {
+    await mkdir(dir, { recursive: true });
+    await rm(disk, { force: true });
+    await writeFile(disk, '');
+    await truncate(disk, DISK_BYTES);
+    await run('mke2fs', ['-q', '-F', '-t', 'ext2', '-L', 'kdump', disk]);
+    const { setup } = await prepareLab();
+    const drivers = join(
+      dirname(dirname(setup.vmlinuz)),
+      'lib/modules',
+      setup.kernelRelease,
+      'kernel/drivers',
+    );
+    // The kernel's unpacker creates no parent directories: list them first.
+    const mods = `/lib/modules/${setup.kernelRelease}/kernel/drivers`;
+    const entries: CpioEntry[] = ['/etc/kexec-ts', '/lib/modules', `/lib/modules/${setup.kernelRelease}`]
+      .concat(`/lib/modules/${setup.kernelRelease}/kernel`, mods, `${mods}/virtio`, `${mods}/block`)
+      .map((path) => ({ kind: 'dir', path }));
+    entries.push({ kind: 'bytes', path: '/etc/kexec-ts/kdump.conf', data: CONFIG });
+    for (const m of MODULES)
+      entries.push({
+        kind: 'file',
+        path: `/lib/modules/${setup.kernelRelease}/kernel/drivers/${m}`,
+        source: join(drivers, m),
+      });
+    const extra = join(dir, 'extra.cpio');
+    await writeCpio(extra, entries);
+    guest = await startGuest({
+      memoryMiB: 1536,
+      append: 'crashkernel=512M',
+      drives: [disk],
+      extraInitrd: [extra],
+      log: (l) => process.stderr.write(`lab: ${l}\n`),
+    });
+    c = guest.console;
+  });
+  after(async () => {
+    if (c) process.stderr.write(`--- last console lines ---\n${c.tail(60)}\n`);
+    await guest?.close();
+    await writeFile(join(dir, 'results.json'), `${JSON.stringify(cycles, null, 2)}\n`);
+    process.stderr.write(`kdump-service cycles: ${JSON.stringify(cycles)}\n`);
+  });
+
+  async function prepareMain(): Promise<void> {
+    // Kernel messages on the console would land inside command output (JSON): keep them off it.
+    await c.check('dmesg -n 1');
+    await c.check(
+      `for m in ${NAMES.join(' ')}; do modprobe $m 2>/dev/null || insmod $(find /lib/modules -name $m.ko); done; i=0; while [ ! -b /dev/vda ] && [ $i -lt 30 ]; do sleep 1; i=$((i+1)); done; [ -b /dev/vda ]`,
+      120_000,
+    );
+  }
+
+  /** One crash cycle with the reservation shrunk to `mib`; returns when the main kernel is back. */
+  async function cycle(mib: number, strict: boolean): Promise<Cycle> {
+    const rec: Cycle = { crashMiB: mib, ok: false };
+    cycles.push(rec);
+    await prepareMain();
+    // The guest's rootfs is RAM that already holds two copies of its image: the capture initramfs
+    // gets its own tmpfs at INITRD's directory.
+    await c.check(
+      'mkdir -p /var/lib/kexec-ts && { mountpoint -q /var/lib/kexec-ts || mount -t tmpfs -o size=320m tmpfs /var/lib/kexec-ts; }',
+    );
+    await c.check(`echo ${mib * 2 ** 20} > /sys/kernel/kexec_crash_size`);
+    assert.equal(await c.check('cat /sys/kernel/kexec_crash_size'), `${mib * 2 ** 20}`);
+    const t0 = Date.now();
+    const built = JSON.parse(await c.check('kexec-ts kdump build-initrd --json', 900_000));
+    rec.buildSeconds = (Date.now() - t0) / 1000;
+    rec.initrdBytes = built.bytes;
+    rec.unpackedBytes = built.unpacked;
+    const dry = JSON.parse(await c.check('kexec-ts kdump load --dry-run --json'));
+    assert.equal(dry.kernel, '/boot/vmlinuz');
+    assert.doesNotMatch(dry.cmdline, /crashkernel=/);
+    assert.match(
+      dry.cmdline,
+      /console=ttyS0 .*irqpoll nr_cpus=1 reset_devices usbcore\.nousb rootfstype=ramfs panic=10$/,
+    );
+    const load = await c.run('kexec-ts kdump load', 300_000);
+    if (load.status !== 0) {
+      rec.failure = `load: ${load.output.trim()}`;
+      if (strict) assert.fail(rec.failure);
+      return rec;
+    }
+    const status = await c.run('kexec-ts kdump status');
+    assert.equal(status.status, 0, status.output);
+    assert.match(status.output, /protected: yes/);
+    await c.check(`printf '<6>kdump-service-marker-${tag}-${mib}\\n' > /dev/kmsg`);
+    const from = c.transcript().length;
+    c.send('echo c > /proc/sysrq-trigger\n');
+    const t1 = Date.now();
+    await c.waitReady(1_500_000);
+    const seen = c.transcript().slice(from);
+    await writeFile(join(dir, `capture-${mib}.txt`), seen);
+    const exited = /kexec-ts-kdump: kdump save exited (\d+)/.exec(seen);
+    rec.saveSeconds = (Date.now() - t1) / 1000;
+    const saved = /kexec-ts-kdump: saving to (\S+)/.exec(seen);
+    // save reboots the machine itself (ACTION=reboot), so /init's "exited" line only shows on failure.
+    if (!/saved dmesg\.txt, vmcore to \//.test(seen)) {
+      rec.failure = exited
+        ? `kdump save exited ${exited[1]}`
+        : (/Out of memory[^\n]*|Initramfs unpacking failed[^\n]*|Kernel panic(?! - not syncing: sysrq)[^\n]*/.exec(
+            seen,
+          )?.[0] ?? 'no capture output');
+      if (strict) assert.fail(`${rec.failure}\n${seen.slice(-4000)}`);
+      return rec;
+    }
+    assert.ok(saved);
+    // Back in the main kernel: the newest dump directory on the disk holds the marker.
+    await prepareMain();
+    await c.check('mkdir -p /mnt/d && mount /dev/vda /mnt/d');
+    const newest = (await c.check('ls -1 /mnt/d | grep -v lost+found | sort | tail -n 1')).trim();
+    rec.dir = newest;
+    assert.match(
+      await c.check(`cat /mnt/d/${newest}/dmesg.txt`, 120_000),
+      new RegExp(`kdump-service-marker-${tag}-${mib}`),
+    );
+    rec.vmcoreBytes = Number(await c.check(`stat -c %s /mnt/d/${newest}/vmcore`));
+    assert.ok(rec.vmcoreBytes > 512 << 20, `vmcore ${rec.vmcoreBytes}`);
+    // Keep dmesg.txt; drop the dump so the next cycle has room.
+    await c.check(`rm /mnt/d/${newest}/vmcore && sync && umount /mnt/d`);
+    rec.ok = true;
+    return rec;
+  }
+
+  it('320 MiB: build-initrd, load, status 0, crash, kdump save to the disk, reboot back', async () => {
+    const r = await cycle(320, true);
+    assert.equal(r.ok, true);
+  });
+
+  it('288 MiB: recorded (measured to fail)', async () => {
+    // Measured: 256 and 288 MiB fail (Node is OOM-killed while saving: the 140 MB unpacked image stays
+    // in ramfs), 320 MiB works. This cycle keeps 288 MiB under watch; it is recorded, not asserted.
+    await cycle(288, false);
+  });
+
+  it('on the host: every successful cycle left dmesg.txt with its marker (debugfs)', async () => {
+    await guest?.close();
+    guest = undefined;
+    for (const r of cycles.filter((x) => x.ok)) {
+      const out = join(dir, `dmesg-${r.crashMiB}.txt`);
+      await rm(out, { force: true });
+      await run('debugfs', ['-R', `dump /${r.dir}/dmesg.txt ${out}`, disk]);
+      assert.match(
+        readFileSync(out, 'latin1'),
+        new RegExp(`\\] kdump-service-marker-${tag}-${r.crashMiB}\\n`),
+      );
+      assert.match(readFileSync(out, 'latin1'), /sysrq: Trigger a crash/);
+    }
+  });
+});
