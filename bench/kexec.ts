@@ -6,11 +6,11 @@
 // warm-up exec comes first and the tools then alternate.
 import type { GuestConsole } from '../src/lab/console.js';
 import { startGuest } from '../src/lab/guest.js';
+import { makeChain } from '../src/lab/guest-scripts.js';
 
 const LOAD_RUNS = 3;
 const EXEC_RUNS = 2;
-const CHAIN =
-  'cd / && { cat /boot/initrd.img; find boot | cpio -o -H newc 2>/dev/null; } > /tmp/chain.img && cd /';
+const CHAIN = makeChain();
 const TOOLS = { 'kexec-ts': 'kexec-ts', 'kexec-tools': '/sbin/kexec' } as const;
 type Tool = keyof typeof TOOLS;
 

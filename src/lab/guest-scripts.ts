@@ -71,3 +71,10 @@ export PS1='lab# '
 export const KEXEC_TS_WRAPPER = `#!/bin/sh
 exec /bin/node /opt/kexec-ts/node_modules/kexec-ts/dist/src/bin/kexec-ts.js "$@"
 `;
+
+/**
+ * Shell command that writes /tmp/chain.img: the guest's rootfs archive plus a cpio of /boot (and `extra`
+ * paths), so a kernel booted from it still has /boot/vmlinuz and /boot/initrd.img to kexec again.
+ */
+export const makeChain = (extra = '') =>
+  `cd / && { cat /boot/initrd.img; find boot${extra ? ` ${extra}` : ''} | cpio -o -H newc 2>/dev/null; } > /tmp/chain.img && cd /`;

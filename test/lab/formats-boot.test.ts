@@ -15,6 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import type { GuestConsole } from '../../src/lab/console.js';
 import { writeCpio } from '../../src/lab/cpio.js';
 import { type Guest, prepareLab, startGuest } from '../../src/lab/guest.js';
+import { makeChain } from '../../src/lab/guest-scripts.js';
 import { MARK } from '../../src/lab/markers.js';
 import { buildUki } from '../helpers/build-pe.js';
 
@@ -22,9 +23,7 @@ const BOOT_TIMEOUT = 300_000;
 const LOAD_TIMEOUT = 180_000;
 const tag = randomBytes(4).toString('hex');
 const UKI_CMDLINE = `console=ttyS0 lab.uki=${tag}`;
-/** The chained initrd: the rootfs plus /boot (vmlinuz, initrd.img and uki.efi) for the next kernel. */
-const MAKE_CHAIN =
-  'cd / && { cat /boot/initrd.img; find boot | cpio -o -H newc 2>/dev/null; } > /tmp/chain.img && cd /';
+const MAKE_CHAIN = makeChain();
 
 describe('image formats on a real kernel (QEMU lab)', { timeout: 1_200_000 }, () => {
   let guest: Guest;

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { GuestConsole } from '../../src/lab/console.js';
 import { type Guest, startGuest } from '../../src/lab/guest.js';
+import { makeChain } from '../../src/lab/guest-scripts.js';
 import { MARK } from '../../src/lab/markers.js';
 
 const BOOT_TIMEOUT = 300_000;
@@ -18,9 +19,7 @@ const tag = randomBytes(4).toString('hex');
 // 1 KiB and more, with a quoted value holding spaces; console= comes from --reuse-console.
 const PAD = `lab.pad=${'0123456789abcdef'.repeat(68)}`;
 const LONG_APPEND = `crashkernel=256M lab.boot=B lab.tag=${tag} lab.q="quoted words, kept whole" ${PAD}`;
-/** The chained initrd: the rootfs plus /boot, so the next kernel can kexec again. */
-const MAKE_CHAIN =
-  'cd / && { cat /boot/initrd.img; find boot | cpio -o -H newc 2>/dev/null; } > /tmp/chain.img && cd /';
+const MAKE_CHAIN = makeChain();
 const KEXEC_TOOLS = '/sbin/kexec';
 
 async function status(

@@ -10,9 +10,7 @@ import type { LabSetup } from '../../src/lab/setup.js';
 
 export const BOOT_TIMEOUT = 600_000;
 export const LOAD_TIMEOUT = 300_000;
-/** The next initrd: the rootfs plus /boot (and any extra paths), so the next kernel can kexec again. */
-export const makeChain = (extra = '') =>
-  `cd / && { cat /boot/initrd.img; find boot ${extra} | cpio -o -H newc 2>/dev/null; } > /tmp/chain.img && cd /`;
+export { makeChain } from '../../src/lab/guest-scripts.js';
 export const EFIVARFS_KO = 'kernel/fs/efivarfs/efivarfs.ko';
 export const EFIVARS = '/sys/firmware/efi/efivars';
 
