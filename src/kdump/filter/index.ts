@@ -9,6 +9,7 @@ import { type Exclusion, excludePages } from './exclude.js';
 import { X86_64PageTables } from './pagetable.js';
 import { DL_ZERO, type LevelPlan, planLevel } from './rules.js';
 
+export type { Exclusion, PageClass } from './exclude.js';
 export { DL_CACHE, DL_CACHE_PRIVATE, DL_FREE, DL_USER, DL_ZERO, VERIFIED_KERNELS } from './rules.js';
 
 export interface PageFilter {

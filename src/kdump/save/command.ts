@@ -10,7 +10,7 @@ import { formatKernelLog, readKernelLog } from '../dmesg/index.js';
 import { openFileReader } from '../file-reader.js';
 import { saveElfVmcore } from '../save.js';
 import { openElfVmcore } from '../vmcore-elf.js';
-import { type Compression, SUPPORTED_LEVEL_BITS, writeKdumpCompressed } from './kdump-writer.js';
+import { type Compression, writeKdumpCompressed } from './kdump-writer.js';
 import { openFileSink, openFlatSink, type Sink, syncDir, tempNameFor } from './sink.js';
 
 export interface SaveArgs {
@@ -127,12 +127,6 @@ export async function saveCommand(argv: string[], io: Io, json: boolean, force: 
       return 0;
     }
     const level = a.level ?? 0;
-    if (level & ~SUPPORTED_LEVEL_BITS) {
-      io.stderr(
-        `vmcore save: dump level ${level} asks for page classes that need struct page (cache, user, free); ` +
-          `applying level ${level & SUPPORTED_LEVEL_BITS} (zero pages only) and recording that in the header\n`,
-      );
-    }
     const srcFd = openSync(a.src, 'r');
     closeLater = () => closeSync(srcFd);
     const sink: Sink = toStdout ? openFlatSink(1) : openFileSink(a.dest);
@@ -149,6 +143,7 @@ export async function saveCommand(argv: string[], io: Io, json: boolean, force: 
         level,
         compression: a.compression,
         onProgress: progress,
+        onWarning: (w) => io.stderr(`vmcore save: ${w}\n`),
         pread: (into, offset) => preadFully(srcFd, into, offset, a.src),
       });
       sink.commit();

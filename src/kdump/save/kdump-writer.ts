@@ -1,8 +1,8 @@
 // Writes an ELF vmcore as a kdump-compressed file (makedumpfile's format, research §3.4) with bounded
-// memory. Without struct-page filtering the dumpable bitmap equals the valid bitmap (zero pages stay
-// dumpable and share one zero-page descriptor, as makedumpfile does for level 1), so the descriptor
-// count is known before any page is read: descriptors and page data go to their two regions through two
-// buffers in one sequential pass over the source, read in chunks (4 MiB by default).
+// memory. The struct page pass (../filter) runs first and decides bitmap 2 (zero pages stay dumpable
+// and share one zero-page descriptor, as makedumpfile does), so the descriptor count is known before any
+// page is read: descriptors and page data go to their two regions through two buffers in one sequential
+// pass over the dumpable pages, read in chunks (4 MiB by default).
 import { constants, deflateSync, zstdCompressSync } from 'node:zlib';
 import { EM_X86_64 } from '../../formats/elf/ehdr.js';
 import { PT_NOTE } from '../../formats/elf/phdr.js';
@@ -21,14 +21,13 @@ import {
   UTS_FIELDS,
   UTS_LEN,
 } from '../compressed/layout.js';
+import { type PageClass, planFilter } from '../filter/index.js';
 import { NT_PRSTATUS } from '../prstatus.js';
 import type { ElfVmcore } from '../vmcore-elf.js';
 import { bitmapSlice, PhysMemory } from './phys.js';
 import type { Sink } from './sink.js';
 
 export type Compression = 'none' | 'zlib' | 'zstd';
-/** Dump-level bits this writer applies; the others need struct page (mem_map) and are not implemented. */
-export const SUPPORTED_LEVEL_BITS = 1;
 export const READ_CHUNK = 4 << 20;
 const DESC_BATCH = 4096;
 
@@ -39,6 +38,8 @@ export interface KdumpSaveOptions {
   /** Positioned read of the source into a buffer (see PhysMemory); saves a 4 MiB allocation per chunk. */
   pread?: (into: Uint8Array, offset: number) => void;
   onProgress?: (donePages: number, totalPages: number) => void;
+  /** Why the level applied is lower than asked (unverified kernel, missing VMCOREINFO keys). */
+  onWarning?: (message: string) => void;
 }
 
 export interface KdumpSaveStats {
@@ -48,6 +49,10 @@ export interface KdumpSaveStats {
   /** The level written to the sub-header: the bits that were really applied. */
   level: number;
   maxMapnr: number;
+  /** The kernel version row of the verified table that was used, if any. */
+  verifiedKernel: string | null;
+  /** Pages excluded by struct page class. */
+  excluded: Record<PageClass, number> | null;
   dumpablePages: number;
   zeroPages: number;
   compressedPages: number;
@@ -58,9 +63,17 @@ export interface KdumpSaveStats {
 export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveOptions): KdumpSaveStats {
   const pageSize = Number(vm.vmcoreinfo?.pageSize ?? 4096) || 4096;
   const phys = new PhysMemory(vm, pageSize, opts.pread);
-  const level = opts.level & SUPPORTED_LEVEL_BITS;
+  const filter = planFilter(vm, phys, opts.level);
+  const level = filter.level;
+  for (const w of filter.warnings) opts.onWarning?.(w);
+  if (level !== opts.level) {
+    opts.onWarning?.(`applying level ${level} instead of ${opts.level}; the header records ${level}`);
+  }
+  const excluded = filter.exclusion?.excluded;
+  const counts = filter.exclusion?.counts;
+  const dumpable = phys.validPages - (counts ? Object.values(counts).reduce((a, b) => a + b, 0) : 0);
   const notes = copyNotes(vm);
-  const layout = kdumpLayout(pageSize, notes.data.byteLength, phys.maxMapnr, phys.validPages);
+  const layout = kdumpLayout(pageSize, notes.data.byteLength, phys.maxMapnr, dumpable);
   const status = { none: 0, zlib: DUMP_DH_COMPRESSED_ZLIB, zstd: DUMP_DH_COMPRESSED_ZSTD }[opts.compression];
   const header = (s: number) => encodeHeader(vm, layout, phys.maxMapnr, s);
 
@@ -81,7 +94,7 @@ export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveO
   sub.set(notes.data, layout.offsetNote - pageSize);
   sink.pwrite(sub, pageSize);
   writeBitmap(sink, phys, layout.bitmap1, layout.bitmapBytes);
-  writeBitmap(sink, phys, layout.bitmap2, layout.bitmapBytes);
+  writeBitmap(sink, phys, layout.bitmap2, layout.bitmapBytes, excluded);
 
   const stats: KdumpSaveStats = {
     format: 'kdump',
@@ -89,7 +102,9 @@ export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveO
     levelRequested: opts.level,
     level,
     maxMapnr: phys.maxMapnr,
-    dumpablePages: phys.validPages,
+    verifiedKernel: filter.verifiedKernel ?? null,
+    excluded: counts ?? null,
+    dumpablePages: dumpable,
     zeroPages: 0,
     compressedPages: 0,
     rawPages: 0,
@@ -133,7 +148,7 @@ export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveO
   const chunkPages = Math.floor(chunkBytes / pageSize);
   const buf = new Uint8Array(chunkPages * pageSize);
   let done = 0;
-  for (const { pfn, count } of phys.chunks(chunkPages)) {
+  for (const { pfn, count } of phys.chunks(chunkPages, excluded)) {
     const pages = phys.readPages(pfn, count, buf);
     for (let i = 0; i < count; i++) {
       const page = Buffer.from(pages.buffer, pages.byteOffset + i * pageSize, pageSize);
@@ -153,7 +168,7 @@ export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveO
       dataLen += out.byteLength;
     }
     done += count;
-    opts.onProgress?.(done, phys.validPages);
+    opts.onProgress?.(done, dumpable);
   }
   flushData();
   flushDescs();
@@ -174,10 +189,16 @@ function compressor(kind: Compression): (page: Buffer) => Uint8Array | undefined
   return () => undefined;
 }
 
-function writeBitmap(sink: Sink, phys: PhysMemory, at: number, size: number): void {
+/** Bitmap 1 from the pfn ranges; bitmap 2 is the same minus `excluded` (bit set = dropped). */
+function writeBitmap(sink: Sink, phys: PhysMemory, at: number, size: number, excluded?: Uint8Array): void {
   const step = 1 << 20;
   for (let o = 0; o < size; o += step) {
-    sink.pwrite(bitmapSlice(phys.ranges, o, Math.min(step, size - o)), at + o);
+    const slice = bitmapSlice(phys.ranges, o, Math.min(step, size - o));
+    if (excluded) {
+      for (let i = 0; i < slice.byteLength && o + i < excluded.byteLength; i++)
+        slice[i]! &= ~excluded[o + i]!;
+    }
+    sink.pwrite(slice, at + o);
   }
 }
 

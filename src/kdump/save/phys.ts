@@ -66,11 +66,20 @@ export class PhysMemory {
     return out;
   }
 
-  /** Calls `fn(pfn, count)` over valid pfns in chunks of at most `chunkPages`, ascending. */
-  *chunks(chunkPages: number): Generator<{ pfn: number; count: number }> {
+  /** Runs of valid pfns, not in `excluded` (bit set = skip), of at most `chunkPages`, ascending. */
+  *chunks(chunkPages: number, excluded?: Uint8Array): Generator<{ pfn: number; count: number }> {
+    const skip = (p: number) => excluded !== undefined && ((excluded[p >> 3] ?? 0) & (1 << (p & 7))) !== 0;
     for (const r of this.ranges) {
-      for (let p = r.start; p < r.end; p += chunkPages)
-        yield { pfn: p, count: Math.min(chunkPages, r.end - p) };
+      for (let p = r.start; p < r.end; ) {
+        if (skip(p)) {
+          p++;
+          continue;
+        }
+        let n = 1;
+        while (n < chunkPages && p + n < r.end && !skip(p + n)) n++;
+        yield { pfn: p, count: n };
+        p += n;
+      }
     }
   }
 }
