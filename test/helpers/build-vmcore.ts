@@ -26,9 +26,9 @@ export class SynthMemory {
   readonly view = new DataView(this.bytes.buffer);
   private textTop = 0;
   private top = TEXT_SIZE;
-  /** Returns the kernel virtual address of n bytes (kernel-text mapping when `text`). */
-  alloc(n: number, text = false): bigint {
-    const at = text ? this.textTop : this.top;
+  /** Returns the kernel virtual address of n bytes (kernel-text mapping when `text`), `align`-aligned. */
+  alloc(n: number, text = false, align = 8): bigint {
+    const at = Math.ceil((text ? this.textTop : this.top) / align) * align;
     const next = at + Math.ceil(n / 8) * 8;
     if (text) this.textTop = next;
     else this.top = next;
@@ -273,4 +273,106 @@ export function writeLegacyLog(mem: SynthMemory, text: Uint8Array, bufLen: numbe
   return {
     keys: `${sym('log_buf', 0n)}${sym('log_buf_len', 8n)}${sym('log_end', 12n)}${sym('logged_chars', 16n)}`,
   };
+}
+
+/** x86_64 vmemmap base with 4-level paging (Documentation/arch/x86/x86_64/mm.rst; no KASLR here). */
+export const VMEMMAP = 0xffff_ea00_0000_0000n;
+/** First pfn of the synthetic memory. */
+export const FIRST_PFN = Number(PHYS_START) / 4096;
+
+/** One struct page to plant (6.1 x86_64 layout: flags 0, compound_head 8, compound_dtor 16,
+ *  compound_order 17, mapping 24, private 40, _mapcount 48, _refcount 52; SIZE(page) 64). */
+export interface SynthPage {
+  pfn: number;
+  flags?: bigint;
+  mapping?: bigint;
+  private?: bigint;
+  mapcount?: number;
+  compoundHead?: bigint;
+  compoundDtor?: number;
+  compoundOrder?: number;
+}
+
+/** The 6.1 page flag numbers and struct page offsets (real 6.1 VMCOREINFO, research kdump.md §2(b)). */
+export const PAGE_KEYS_6_1 = `SIZE(page)=64
+OFFSET(page.flags)=0
+OFFSET(page._refcount)=52
+OFFSET(page.mapping)=24
+OFFSET(page.lru)=8
+OFFSET(page._mapcount)=48
+OFFSET(page.private)=40
+OFFSET(page.compound_dtor)=16
+OFFSET(page.compound_order)=17
+OFFSET(page.compound_head)=8
+LENGTH(zone.free_area)=11
+NUMBER(PG_lru)=4
+NUMBER(PG_private)=13
+NUMBER(PG_swapcache)=10
+NUMBER(PG_swapbacked)=19
+NUMBER(PG_slab)=9
+NUMBER(PG_head_mask)=65536
+NUMBER(PAGE_BUDDY_MAPCOUNT_VALUE)=-129
+NUMBER(HUGETLB_PAGE_DTOR)=2
+NUMBER(PAGE_OFFLINE_MAPCOUNT_VALUE)=-257
+`;
+
+/**
+ * Page tables from init_top_pgt (in kernel text, phys_base 0): the direct map as one 1 GiB page, kernel
+ * text as one 2 MiB page, and vmemmap as 4 KiB pages over the struct pages of the synthetic pfns; a
+ * SPARSEMEM_EXTREME mem_section (MAX_PHYSMEM_BITS 46, SECTION_SIZE_BITS 27, 16-byte mem_section) whose
+ * section 0 is present with vmemmap as its coded mem_map; and the given struct pages. Returns the
+ * VMCOREINFO lines (page keys included).
+ */
+export function writeMemMap(mem: SynthMemory, pages: SynthPage[], l5 = false): string {
+  const pa = (va: bigint) => PHYS_START + BigInt(mem.off(va));
+  const top = mem.alloc(4096, true, 4096);
+  const table = () => mem.alloc(4096, false, 4096);
+  const levels = l5 ? 5 : 4;
+  const map = (va: bigint, phys: bigint, pageLevel: 1 | 2 | 3) => {
+    let t = top;
+    for (let level = levels; level > pageLevel; level--) {
+      const slot = t + ((va >> BigInt(12 + 9 * (level - 1))) & 511n) * 8n;
+      let e = mem.view.getBigUint64(mem.off(slot), true);
+      if (e === 0n) {
+        e = pa(table()) | 0x63n; // present, rw, accessed, dirty
+        mem.u64(slot, e);
+      }
+      t = PAGE_OFFSET + (e & 0x000f_ffff_ffff_f000n);
+    }
+    const slot = t + ((va >> BigInt(12 + 9 * (pageLevel - 1))) & 511n) * 8n;
+    mem.u64(slot, phys | 0x63n | (pageLevel > 1 ? 0x80n : 0n));
+  };
+  map(PAGE_OFFSET, 0n, 3); // 1 GiB: the direct map of physical 0..1 GiB
+  map(START_KERNEL_MAP + PHYS_START, PHYS_START, 2); // 2 MiB of kernel text
+  const pfns = MEM_SIZE / 4096;
+  const structs = mem.alloc(pfns * 64, false, 4096);
+  for (let i = 0; i < (pfns * 64) / 4096; i++) {
+    map(VMEMMAP + BigInt(FIRST_PFN * 64 + i * 4096), pa(structs) + BigInt(i * 4096), 1);
+  }
+  for (const p of pages) {
+    const at = structs + BigInt((p.pfn - FIRST_PFN) * 64);
+    mem.u64(at, p.flags ?? 0n);
+    mem.u64(at + 8n, p.compoundHead ?? 0n);
+    mem.bytes[mem.off(at + 16n)] = p.compoundDtor ?? 0;
+    mem.bytes[mem.off(at + 17n)] = p.compoundOrder ?? 0;
+    mem.u64(at + 24n, p.mapping ?? 0n);
+    mem.u64(at + 40n, p.private ?? 0n);
+    mem.u32(at + 48n, (p.mapcount ?? -1) >>> 0);
+    mem.u32(at + 52n, 1);
+  }
+  // 2^(46-27) sections, 4096/16 per root: LENGTH(mem_section) = 2048 roots; only root 0 is allocated.
+  const roots = mem.alloc(2048 * 8, false, 4096);
+  const sections = mem.alloc(4096, false, 4096);
+  mem.u64(roots, sections);
+  mem.u64(sections, VMEMMAP | 0x3n); // SECTION_MARKED_PRESENT | SECTION_HAS_MEM_MAP
+  return `SYMBOL(init_top_pgt)=${top.toString(16)}
+NUMBER(pgtable_l5_enabled)=${l5 ? 1 : 0}
+NUMBER(phys_base)=0
+SYMBOL(mem_section)=${roots.toString(16)}
+LENGTH(mem_section)=2048
+SIZE(mem_section)=16
+OFFSET(mem_section.section_mem_map)=0
+NUMBER(SECTION_SIZE_BITS)=27
+NUMBER(MAX_PHYSMEM_BITS)=46
+${PAGE_KEYS_6_1}`;
 }
