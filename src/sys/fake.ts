@@ -36,6 +36,8 @@ export interface FakeSysOptions {
   which?: Record<string, string>;
   /** Exit code for spawn(), or a function of argv. Default 0. */
   spawn?: number | ((argv: readonly string[]) => number);
+  /** Devices for ioctlRead: path -> request -> the bytes the kernel writes back, or an errno name. */
+  ioctls?: Record<string, Record<number, Uint8Array | string>>;
 }
 
 export interface FakeCall {
@@ -220,6 +222,19 @@ export class FakeSys implements Sys {
   which(program: string): string | undefined {
     this.record('which', [program]);
     return this.options.which?.[program];
+  }
+
+  ioctlRead(path: string, request: number, size: number): Uint8Array {
+    this.record('ioctlRead', [path, request, size]);
+    const errno = this.failureFor('ioctlRead', [path, request, size]);
+    const dev = this.options.ioctls?.[path];
+    if (!dev) throw new FileError(path, errno ?? 'ENOENT');
+    const args = `fd, 0x${request.toString(16)}, ${size}`;
+    const r = dev[request] ?? 'ENOTTY'; // the kernel's answer to a request the driver does not know
+    if (errno || typeof r === 'string') throw syscallError('ioctl', args, errno ?? (r as string));
+    const out = new Uint8Array(size);
+    out.set(r.subarray(0, size));
+    return out;
   }
 
   private record(name: FakeMethod, args: unknown[]): void {

@@ -237,6 +237,18 @@ export class RealSys implements Sys {
     });
   }
 
+  ioctlRead(path: string, request: number, size: number): Uint8Array {
+    const fd = this.openRead(path);
+    try {
+      const buf = new Uint8Array(size);
+      if (libc().ioctl(fd, request, buf) < 0)
+        throw syscallError('ioctl', `fd=${fd} (${path}), 0x${request.toString(16)}, ${size}`, lastErrno());
+      return buf;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   // Any socket serves the SIOC*IFFLAGS ioctls; kexec-tools moved from AF_INET to AF_NETLINK so that
   // hosts without IPv4 work too.
   private withSocket<T>(fn: (sock: number) => T): T {

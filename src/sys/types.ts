@@ -48,6 +48,12 @@ export interface Sys {
   spawn(argv: readonly string[]): number;
   /** Whether a program exists on PATH (or is an absolute existing path). */
   which(program: string): string | undefined;
+  /**
+   * open(path, O_RDONLY), ioctl(fd, request, buf) with a zeroed `size`-byte buffer the kernel fills (a
+   * _IOR request such as FBIOGET_FSCREENINFO), close; returns the buffer. FileError when the open
+   * fails, SyscallError when the ioctl does.
+   */
+  ioctlRead(path: string, request: number, size: number): Uint8Array;
 }
 
 // kernel/ksysfs.c: what is loaded now.
