@@ -42,6 +42,7 @@ export function runKexec(inv: Invocation, sys: Sys, io: Io): number {
         memMin: inv.memMin,
         memMax: inv.memMax,
         noChecks: inv.noChecks,
+        type: inv.type,
       },
       debug,
     );

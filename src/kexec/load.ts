@@ -12,7 +12,8 @@ import {
 } from '../sys/types.js';
 import { hasCrashReservation } from './crash.js';
 import { describePlan } from './x86/bzimage64-load.js';
-import { planX86_64KexecLoad } from './x86/plan-from-sys.js';
+import { forcedType } from './x86/file-types.js';
+import { planX86_64KexecLoad, type X86_64Loader } from './x86/plan-from-sys.js';
 
 export type SyscallChoice = 'auto' | 'file' | 'load';
 
@@ -27,6 +28,8 @@ export interface LoadRequest {
   memMax?: bigint | undefined;
   /** -i: purgatory skips its digest check (kexec_load only). */
   noChecks?: boolean | undefined;
+  /** -t / --type: force a kexec-tools loader by name (kexec_load only, as in kexec-tools). */
+  type?: string | undefined;
 }
 
 export interface LoadResult {
@@ -102,7 +105,7 @@ export function loadKernel(sys: Sys, req: LoadRequest, debug: (s: string) => voi
       { hint: 'shorten --append/--command-line (the limit is the kernel setup header cmdline_size)' },
     );
   }
-  const inner: LoadInputs = { prepared: target, cmdline, initrd: embeddedInitrd };
+  const inner: LoadInputs = { prepared: target, outer: prepared, cmdline, initrd: embeddedInitrd };
   if (req.syscall === 'load') return kexecLoadPath(sys, req, inner, debug);
   if (!fileLoadable(sys, target)) {
     if (req.syscall === 'file') {
@@ -165,6 +168,8 @@ export function loadKernel(sys: Sys, req: LoadRequest, debug: (s: string) => voi
 /** The kernel, command line and embedded initrd that the loaders use (a UKI's, when unwrapped). */
 interface LoadInputs {
   prepared: PreparedKernel;
+  /** The file itself after whole-file decompression (the UKI, when `prepared` is its .linux). */
+  outer: PreparedKernel;
   cmdline: string;
   initrd: Uint8Array | undefined;
 }
@@ -205,7 +210,8 @@ function kexecLoadPath(
 ): LoadResult {
   const { prepared, cmdline } = inputs;
   const kernelType = prepared.match.name;
-  if (sys.arch !== 'x86_64' || kernelType !== 'bzImage64') {
+  const loader = x86Loader(sys, req, inputs);
+  if (loader === undefined) {
     const prefix = fallbackFrom ? `${fallbackFrom.message}, and the kexec_load fallback` : 'kexec_load (-c)';
     throw new UsageError(
       `${prefix} has no ${kernelType} loader for ${sys.arch} in this version of kexec-ts`,
@@ -216,6 +222,7 @@ function kexecLoadPath(
     );
   }
   const plan = planX86_64KexecLoad(sys, {
+    loader,
     image: prepared.bytes,
     ...(req.initrd === undefined
       ? inputs.initrd === undefined
@@ -238,6 +245,18 @@ function kexecLoadPath(
     cmdline,
     fallbackFrom,
   };
+}
+
+/** The x86_64 loader for the image: the forced -t type's (kexec-tools' my_load rules), else by probe. */
+function x86Loader(sys: Sys, req: LoadRequest, inputs: LoadInputs): X86_64Loader | undefined {
+  if (sys.arch !== 'x86_64') return undefined;
+  const name = inputs.prepared.match.name;
+  if (req.type !== undefined) {
+    const forced = forcedType(req.type, inputs.outer.bytes, req.kernel);
+    // -t uki: the loader of the image inside, which must itself be one we load.
+    if (forced !== 'uki') return forced;
+  }
+  return name === 'bzImage64' || name === 'elf-x86_64' ? name : undefined;
 }
 
 /** -u: unload the image (or with crash, the crash image). Mirrors kexec-tools' syscall choice. */

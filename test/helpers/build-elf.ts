@@ -85,3 +85,43 @@ export function buildElf(spec: ElfSpec = {}): { bytes: Uint8Array; header: ElfHe
   if (notes) bytes.set(notes, Number(phdrs[phdrs.length - 1]!.p_offset));
   return { bytes, header, phdrs };
 }
+
+export interface VmlinuxLoad {
+  vaddr: bigint;
+  paddr: bigint;
+  filesz: number;
+  memsz: number;
+  /** Every file byte of the segment. */
+  fill: number;
+}
+
+/**
+ * An x86_64 vmlinux-shaped ELF: ET_EXEC, EM_X86_64, the given PT_LOADs (file data page-aligned in the
+ * file, as ld lays a vmlinux out) and e_entry.
+ */
+export function buildVmlinux(loads: readonly VmlinuxLoad[], entry: bigint, type = ET_EXEC): Uint8Array {
+  const header = elfHeaderFor({ entry, type }, loads.length);
+  let at = 0x1000;
+  const phdrs: ElfPhdr[] = loads.map((l) => {
+    const p: ElfPhdr = {
+      p_type: PT_LOAD,
+      p_flags: 7,
+      p_offset: BigInt(at),
+      p_vaddr: l.vaddr,
+      p_paddr: l.paddr,
+      p_filesz: BigInt(l.filesz),
+      p_memsz: BigInt(l.memsz),
+      p_align: 0x200000n,
+    };
+    at += Math.ceil(l.filesz / 0x1000) * 0x1000;
+    return p;
+  });
+  const bytes = new Uint8Array(at);
+  encodeElfHeader(header, bytes);
+  encodeProgramHeaders(phdrs, header, bytes);
+  loads.forEach((l, i) => {
+    const off = Number(phdrs[i]!.p_offset);
+    bytes.fill(l.fill, off, off + l.filesz);
+  });
+  return bytes;
+}

@@ -123,7 +123,30 @@ export const ScreenInfo = defineStruct('screen_info', {
   orig_video_lines: u8(0x0e),
   orig_video_isVGA: u8(0x0f), // nonzero: VGA (vgacon); VIDEO_TYPE_VLFB/EFI: a framebuffer
   orig_video_points: u16(0x10),
+  // VESA/EFI linear frame buffer
+  lfb_width: u16(0x12),
+  lfb_height: u16(0x14),
+  lfb_depth: u16(0x16),
+  lfb_base: u32(0x18),
+  lfb_size: u32(0x1c), // in 64 KiB units
+  lfb_linelength: u16(0x24),
+  red_size: u8(0x26),
+  red_pos: u8(0x27),
+  green_size: u8(0x28),
+  green_pos: u8(0x29),
+  blue_size: u8(0x2a),
+  blue_pos: u8(0x2b),
+  rsvd_size: u8(0x2c),
+  rsvd_pos: u8(0x2d),
+  vesapm_seg: u16(0x2e),
+  pages: u16(0x32),
+  capabilities: u32(0x36),
+  ext_lfb_base: u32(0x3a), // lfb_base bits 63..32 with VIDEO_CAPABILITY_64BIT_BASE
 });
+// include/uapi/linux/screen_info.h
+export const VIDEO_TYPE_VLFB = 0x23;
+export const VIDEO_TYPE_EFI = 0x70;
+export const VIDEO_CAPABILITY_64BIT_BASE = 1 << 1;
 
 /** An 80x25 VGA text console, the default kexec-tools also falls back to (research §3.3). */
 export function vgaTextScreenInfo(): Uint8Array {

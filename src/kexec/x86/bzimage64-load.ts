@@ -1,6 +1,8 @@
 // planBzImage64Load: the kexec_load segments for an x86_64 bzImage entered at its 64-bit entry through
 // our purgatory. Placement follows kexec-tools' bzImage64 (research kexec-tools.md §3.2-3.4); the
 // layout is described in docs/kexec-load.md. Pure: no syscalls, randomness injectable.
+// planLinux64Load is the part shared with the ELF vmlinux loader (elf-x86_64-load.ts): everything but
+// the kernel's own segments and the setup header.
 import { randomBytes } from 'node:crypto';
 import { LayoutError } from '../../errors.js';
 import { LOADED_HIGH, SetupHeader, XLF_EFI_KEXEC } from '../../formats/bzimage/setup-header.js';
@@ -26,6 +28,7 @@ import {
 } from './boot-params.js';
 import { type BzImage64, checkBzImage64, ENTRY_64_OFFSET } from './bzimage64-check.js';
 import { segmentRegions, segmentsDigest } from './digest.js';
+import { type EddParams, eddFields } from './edd.js';
 import { type EfiHandoff, efiInfoFields, encodeEfiMemmap, encodeEfiSetupData, runtimeRanges } from './efi.js';
 import { e820ExtItem, encodeE820, encodeSetupData, type SetupDataItem, setupDataSize } from './setup-data.js';
 
@@ -55,6 +58,28 @@ export interface BzImage64LoadOptions {
   serialPort?: number;
   /** The running kernel uses 5-level paging: the new one must have XLF_5LEVEL. */
   fiveLevelPaging?: boolean;
+  /** boot_params EDD fields (edd.ts); none by default. */
+  edd?: EddParams | undefined;
+}
+/** The same options for any 64-bit Linux image (`image` is the bzImage or the ELF vmlinux). */
+export type Linux64LoadOptions = BzImage64LoadOptions;
+
+type AddFn = (buf: Uint8Array, memsz: bigint, req: Parameters<SegmentPlanner['add']>[2]) => bigint;
+
+/** What planLinux64Load needs from a 64-bit Linux image: a bzImage64 or an ELF vmlinux. */
+export interface Linux64Kernel {
+  /** Zero-page bytes from 0x1f1 on (the setup header): copied from a bzImage, made up for a vmlinux. */
+  setupHeader: Uint8Array;
+  /** The image's loadflags; only LOADED_HIGH is passed on. */
+  loadflags: number;
+  /** Segments, initrd and boot_params may go above 4 GiB (XLF_CAN_BE_LOADED_ABOVE_4G). */
+  above4G: boolean;
+  /** Highest address the initrd may occupy (inclusive) when it must stay below 4 GiB. */
+  initrdAddrMax: bigint;
+  /** The kernel accepts the kexec EFI hand-off (XLF_EFI_KEXEC). */
+  efiKexec: boolean;
+  /** Place the kernel's own segments (role 'kernel'); returns the lowest one and the 64-bit entry. */
+  place(planner: SegmentPlanner, high: bigint | undefined, add: AddFn): { mem: bigint; entry64: bigint };
 }
 
 export type SegmentRole = 'kernel' | 'initrd' | 'boot_params' | 'setup_data' | 'purgatory';
@@ -73,6 +98,8 @@ export interface KexecPlan {
   efi?: { memmap: bigint; regions: number; systab: bigint } | undefined;
   /** Why there is no EFI hand-off, when the caller knows (for -d). */
   efiNote?: string | undefined;
+  /** What else the caller found (screen_info source, EDD), for -d. */
+  notes?: string[] | undefined;
   purgatory: {
     mem: bigint;
     entryRip: bigint;
@@ -89,8 +116,26 @@ const RNG_SEED_BYTES = 32;
 /** Plan the segments; throws FormatError (image), UsageError (cmdline) or LayoutError (memory). */
 export function planBzImage64Load(opts: BzImage64LoadOptions): KexecPlan {
   const bz = checkBzImage64(opts.image, { cmdline: opts.cmdline, fiveLevelPaging: opts.fiveLevelPaging });
-  // boot.rst xloadflags: XLF_EFI_KEXEC says the kernel accepts the kexec EFI hand-off.
-  const efi = opts.efi && bz.hdr.xloadflags & XLF_EFI_KEXEC ? opts.efi : undefined;
+  // Copy only the setup header: 0x1f1 up to 0x202 + the byte at 0x201 (boot.rst, "the end of setup
+  // header"), never past the zero page's hdr area; the sentinel (0x1ef) and all else stay zero.
+  const hdrEnd = Math.min(0x202 + (opts.image[0x201] ?? 0), 0x290, opts.image.length);
+  return planLinux64Load(opts, {
+    setupHeader: opts.image.subarray(HDR_OFFSET, hdrEnd),
+    loadflags: bz.hdr.loadflags,
+    above4G: bz.above4G,
+    initrdAddrMax: BigInt(bz.hdr.initrd_addr_max),
+    // boot.rst xloadflags: XLF_EFI_KEXEC says the kernel accepts the kexec EFI hand-off.
+    efiKexec: (bz.hdr.xloadflags & XLF_EFI_KEXEC) !== 0,
+    place: (planner, high, add) => {
+      const mem = placeKernel(planner, bz, high, add);
+      return { mem, entry64: mem + ENTRY_64_OFFSET };
+    },
+  });
+}
+
+/** The shared planner: kernel (by `k`), initrd, boot_params + command line, purgatory, setup_data. */
+export function planLinux64Load(opts: Linux64LoadOptions, k: Linux64Kernel): KexecPlan {
+  const efi = opts.efi && k.efiKexec ? opts.efi : undefined;
   const planner = new SegmentPlanner(opts.memmap.ranges, {
     memMin: opts.memMin,
     memMax: opts.memMax,
@@ -107,13 +152,13 @@ export function planBzImage64Load(opts: BzImage64LoadOptions): KexecPlan {
     roles.set(buf, role);
     return planner.add(buf, memsz, req);
   };
-  const high = bz.above4G ? undefined : BELOW_4G;
+  const high = k.above4G ? undefined : BELOW_4G;
 
-  const kernelMem = placeKernel(planner, bz, high, (b, m, r) => add('kernel', b, m, r));
+  const kernel = k.place(planner, high, (b, m, r) => add('kernel', b, m, r));
   let initrdMem = 0n;
   if (opts.initrd) {
     // initrd_addr_max is the highest address the initrd may occupy (inclusive); above 4 GiB when allowed.
-    const max = bz.above4G ? undefined : BigInt(bz.hdr.initrd_addr_max) + 1n;
+    const max = k.above4G ? undefined : k.initrdAddrMax + 1n;
     initrdMem = add('initrd', opts.initrd, BigInt(opts.initrd.length), { min: MiB, max, topDown: true });
   }
   const cmdline = Buffer.from(`${opts.cmdline}\0`, 'utf8');
@@ -143,7 +188,7 @@ export function planBzImage64Load(opts: BzImage64LoadOptions): KexecPlan {
     if (efi) efiMemmap = mem + BigInt(chainSize);
   }
 
-  fillBootParams(zeroPage, opts, bz, {
+  fillBootParams(zeroPage, opts, k, {
     cmdLinePtr: bootParamsMem + BigInt(BOOT_PARAMS_SIZE),
     ramdisk: opts.initrd ? { mem: initrdMem, size: BigInt(opts.initrd.length) } : undefined,
     setupData: setupData[0] ?? 0n,
@@ -158,7 +203,7 @@ export function planBzImage64Load(opts: BzImage64LoadOptions): KexecPlan {
   const hashed = segments.filter((s) => s.buf !== purg.bytes);
   const regions = segmentRegions(hashed);
   const digest = segmentsDigest(hashed);
-  const entryRip = kernelMem + ENTRY_64_OFFSET;
+  const entryRip = kernel.entry64;
   const skipChecks = opts.noChecks ?? false;
   patchPurgatory(purg.bytes, {
     entryRip,
@@ -179,7 +224,7 @@ export function planBzImage64Load(opts: BzImage64LoadOptions): KexecPlan {
       bufsz: s.buf.length,
     })),
     bootParams: { mem: bootParamsMem, cmdLinePtr: bootParamsMem + BigInt(BOOT_PARAMS_SIZE), setupData },
-    kernel: { mem: kernelMem, entry64: entryRip },
+    kernel: { mem: kernel.mem, entry64: entryRip },
     efi: efi ? { memmap: efiMemmap, regions: efi.regions.length, systab: efi.systab } : undefined,
     purgatory: { mem: purgatoryMem, entryRip, entryRsi: bootParamsMem, skipChecks, regions, digest },
   };
@@ -190,12 +235,7 @@ export function planBzImage64Load(opts: BzImage64LoadOptions): KexecPlan {
  * kernel goes at the lowest kernel_alignment-aligned address from pref_address up (pref_address itself
  * when free: no relocation needed), else from 1 MiB; a non-relocatable one exactly at pref_address.
  */
-function placeKernel(
-  planner: SegmentPlanner,
-  bz: BzImage64,
-  high: bigint | undefined,
-  add: (buf: Uint8Array, memsz: bigint, req: Parameters<SegmentPlanner['add']>[2]) => bigint,
-): bigint {
+function placeKernel(planner: SegmentPlanner, bz: BzImage64, high: bigint | undefined, add: AddFn): bigint {
   const memsz = alignUp(BigInt(Math.max(bz.hdr.init_size, bz.kernel.length)), PAGE_SIZE);
   const pref = bz.hdr.pref_address > 0n ? bz.hdr.pref_address : MiB;
   if (!bz.relocatable) return add(bz.kernel, memsz, { min: pref, max: pref + memsz });
@@ -221,16 +261,13 @@ const lo32 = (n: bigint): number => Number(n & 0xffffffffn);
 const hi32 = (n: bigint): number => Number(n >> 32n);
 
 /** boot.rst "Details of Header Fields" (loader-written fields) and zero-page.rst. */
-function fillBootParams(zp: Uint8Array, opts: BzImage64LoadOptions, bz: BzImage64, f: LoaderFields): void {
-  // Copy only the setup header: 0x1f1 up to 0x202 + the byte at 0x201 (boot.rst, "the end of setup
-  // header"), never past the zero page's hdr area; the sentinel (0x1ef) and all else stay zero.
-  const hdrEnd = Math.min(0x202 + (opts.image[0x201] ?? 0), 0x290, opts.image.length);
-  zp.set(opts.image.subarray(HDR_OFFSET, hdrEnd), HDR_OFFSET);
+function fillBootParams(zp: Uint8Array, opts: Linux64LoadOptions, k: Linux64Kernel, f: LoaderFields): void {
+  zp.set(k.setupHeader, HDR_OFFSET);
   const ramdisk = f.ramdisk ?? { mem: 0n, size: 0n };
   SetupHeader.encode(
     {
       type_of_loader: LOADER_TYPE_UNDEFINED,
-      loadflags: bz.hdr.loadflags & LOADED_HIGH, // no QUIET_FLAG, no CAN_USE_HEAP (no real-mode code runs)
+      loadflags: k.loadflags & LOADED_HIGH, // no QUIET_FLAG, no CAN_USE_HEAP (no real-mode code runs)
       heap_end_ptr: 0,
       cmd_line_ptr: lo32(f.cmdLinePtr),
       ramdisk_image: lo32(ramdisk.mem),
@@ -257,6 +294,7 @@ function fillBootParams(zp: Uint8Array, opts: BzImage64LoadOptions, bz: BzImage6
       alt_mem_k: altMemK,
       e820_entries: f.e820.entries,
       e820_table: f.e820.table,
+      ...(opts.edd ? eddFields(opts.edd) : {}),
       ...f.efi,
     },
     zp,
@@ -271,6 +309,7 @@ export function describePlan(plan: KexecPlan): string[] {
       (l) =>
         `${l.role.padEnd(11)} ${hex(l.mem)}-${hex(l.mem + l.memsz - 1n)} memsz ${hex(l.memsz)} bufsz ${hex(l.bufsz)}`,
     ),
+    ...(plan.notes ?? []),
     plan.efi
       ? `efi: systab ${hex(plan.efi.systab)}, ${plan.efi.regions} runtime regions, memmap ${hex(plan.efi.memmap)}`
       : `efi: none (${plan.efiNote ?? 'not asked for'}): the new kernel boots without EFI runtime services`,

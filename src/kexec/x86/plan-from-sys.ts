@@ -5,14 +5,26 @@ import { UsageError } from '../../errors.js';
 import type { Sys } from '../../sys/types.js';
 import { readMemoryMap } from '../memory/memmap.js';
 import { type BzImage64LoadOptions, type KexecPlan, planBzImage64Load } from './bzimage64-load.js';
+import { readEdd } from './edd.js';
 import { readEfiHandoff } from './efi.js';
+import { planElfX86_64Load } from './elf-x86_64-load.js';
 import { readInheritedBootParams } from './running.js';
+import { screenInfoFromFramebuffer } from './screen-info.js';
 
-export type X86_64LoadRequest = Omit<BzImage64LoadOptions, 'memmap' | 'crash' | 'efi'> & {
+export type X86_64LoadRequest = Omit<BzImage64LoadOptions, 'memmap' | 'crash' | 'efi' | 'edd'> & {
   crash?: boolean;
   /** false: no EFI hand-off even on an EFI system (kexec-tools --noefi). */
   efi?: boolean;
+  /** Which loader plans the image (the kexec-tools type name); default bzImage64. */
+  loader?: X86_64Loader;
 };
+
+/** The x86_64 kexec_load loaders kexec-ts has, by kexec-tools type name. */
+export const X86_64_LOADERS = {
+  bzImage64: planBzImage64Load,
+  'elf-x86_64': planElfX86_64Load,
+} as const;
+export type X86_64Loader = keyof typeof X86_64_LOADERS;
 
 /**
  * Test-only: KEXEC_TS_TEST_CORRUPT_SEGMENT=<role> flips one byte of that segment after the digest is
@@ -33,18 +45,28 @@ export function planX86_64KexecLoad(sys: Sys, req: X86_64LoadRequest): KexecPlan
     });
   }
   const inherited = readInheritedBootParams(sys);
-  const { efi: wantEfi, ...rest } = req;
+  const { efi: wantEfi, loader = 'bzImage64', ...rest } = req;
   const probe = wantEfi === false ? { ok: false as const, reason: 'disabled' } : readEfiHandoff(sys);
-  const plan = planBzImage64Load({
+  const fb = screenInfoFromFramebuffer(sys, inherited.screenInfo);
+  const edd = readEdd(sys);
+  const plan = X86_64_LOADERS[loader]({
     ...inherited,
+    ...(fb.screenInfo ? { screenInfo: fb.screenInfo } : {}),
     fiveLevelPaging: runsFiveLevel(sys),
     ...rest,
     crash: false,
     efi: probe.ok ? probe.efi : undefined,
+    edd: edd.ok ? edd.edd : undefined,
     memmap: readMemoryMap(sys),
   });
   if (!probe.ok) plan.efiNote = probe.reason;
-  else if (!plan.efi) plan.efiNote = 'the image lacks XLF_EFI_KEXEC';
+  else if (!plan.efi) plan.efiNote = `the ${loader} image lacks XLF_EFI_KEXEC`;
+  plan.notes = [
+    `screen_info: ${fb.note}`,
+    edd.ok
+      ? `edd: ${edd.edd.entries.length} drives, ${edd.edd.mbrSignatures.length} MBR signatures`
+      : `edd: none (${edd.reason})`,
+  ];
   const corrupt = process.env[CORRUPT_ENV];
   const victim = corrupt ? plan.layout.findIndex((l) => l.role === corrupt) : -1;
   if (victim >= 0) {
