@@ -175,6 +175,15 @@ export class FakeSys implements Sys {
     return data;
   }
 
+  readRange(path: string, offset: number, length: number): Uint8Array {
+    this.record('readRange', [path, offset, length]);
+    const errno = this.failureFor('readRange', [path, offset, length]);
+    if (errno) throw new FileError(path, errno);
+    const data = this.files.get(path);
+    if (!data) throw new FileError(path, this.isDir(path) ? 'EISDIR' : 'ENOENT');
+    return data.slice(offset, offset + length);
+  }
+
   readText(path: string): string | undefined {
     this.record('readText', [path]);
     if (this.failureFor('readText', [path])) return undefined;

@@ -8,6 +8,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readSync,
   statSync,
   writeSync,
 } from 'node:fs';
@@ -162,6 +163,25 @@ export class RealSys implements Sys {
       return readFileSync(path);
     } catch (err) {
       throw new FileError(path, errnoCode(err), { cause: err });
+    }
+  }
+
+  readRange(path: string, offset: number, length: number): Uint8Array {
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, constants.O_RDONLY);
+      const out = Buffer.alloc(length);
+      let done = 0;
+      while (done < length) {
+        const n = readSync(fd, out, done, length - done, offset + done);
+        if (n === 0) break;
+        done += n;
+      }
+      return new Uint8Array(out.buffer, out.byteOffset, done);
+    } catch (err) {
+      throw new FileError(path, errnoCode(err), { cause: err });
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
   }
 

@@ -34,6 +34,11 @@ export interface Sys {
   close(fd: number): void;
   /** Whole file as bytes (kernel images, initrds, /proc/config.gz); throws FileError. */
   readFile(path: string): Uint8Array;
+  /**
+   * Up to `length` bytes at `offset` (pread): the head of a file too large to read whole, such as the
+   * ELF headers of /proc/kcore. Shorter at the end of the file; throws FileError.
+   */
+  readRange(path: string, offset: number, length: number): Uint8Array;
   /** A small text file from /proc or /sys; undefined when it does not exist or cannot be read. */
   readText(path: string): string | undefined;
   /** Directory entries; undefined when the directory does not exist. */

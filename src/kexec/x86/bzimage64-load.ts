@@ -12,10 +12,10 @@ import {
   patchPurgatory,
   purgatoryX86_64,
 } from '../../purgatory/x86_64-header.js';
-import { KEXEC_ARCH_X86_64, type KexecSegment } from '../../sys/types.js';
+import { KEXEC_ARCH_X86_64, KEXEC_ON_CRASH, type KexecSegment } from '../../sys/types.js';
 import { SegmentPlanner } from '../memory/hole.js';
 import type { MemoryMap } from '../memory/memmap.js';
-import { alignUp, GiB, hex, type MemoryRange, MiB, PAGE_SIZE } from '../memory/ranges.js';
+import { type AddressRange, alignUp, GiB, hex, type MemoryRange, MiB, PAGE_SIZE } from '../memory/ranges.js';
 import { validateSegments } from '../memory/segments.js';
 import {
   BOOT_PARAMS_SIZE,
@@ -41,8 +41,8 @@ export interface BzImage64LoadOptions {
   /** --mem-min / --mem-max, inclusive as kexec-tools takes them. */
   memMin?: bigint | undefined;
   memMax?: bigint | undefined;
-  /** kdump (-p) is not planned here yet. */
-  crash?: false;
+  /** kdump (-p): placement in `memmap`, which then holds the crash region only (src/kexec/crash/plan.ts). */
+  kdump?: KdumpExtras | undefined;
   /** EFI runtime hand-off (efi_info, SETUP_EFI, runtime map); without it the kernel boots without EFI runtime services. */
   efi?: EfiHandoff | undefined;
   /** -i / --no-checks: the purgatory skips the SHA-256 check (the digest is still recorded). */
@@ -82,11 +82,23 @@ export interface Linux64Kernel {
   place(planner: SegmentPlanner, high: bigint | undefined, add: AddFn): { mem: bigint; entry64: bigint };
 }
 
-export type SegmentRole = 'kernel' | 'initrd' | 'boot_params' | 'setup_data' | 'purgatory';
+export type SegmentRole = 'kernel' | 'initrd' | 'boot_params' | 'setup_data' | 'purgatory' | 'elfcorehdr';
+
+/** What a crash (KEXEC_ON_CRASH) load changes; docs/kexec-load.md "kdump". */
+export interface KdumpExtras {
+  /** The capture kernel's e820, instead of memmap.ranges. */
+  e820: readonly MemoryRange[];
+  /** Segments at fixed addresses, placed first (the ELF core headers). */
+  fixed: ReadonlyArray<{ role: SegmentRole; buf: Uint8Array; mem: bigint }>;
+  /** The kernel accepts crash segments only inside this range (crashk_res). */
+  region: AddressRange;
+  /** Bytes of RAM of the running kernel (the half-of-RAM check), memmap holding only the crash region. */
+  totalRam: bigint;
+}
 
 export interface KexecPlan {
   entry: bigint;
-  /** kexec_load flags: KEXEC_ARCH_X86_64. */
+  /** kexec_load flags: KEXEC_ARCH_X86_64, plus KEXEC_ON_CRASH for kdump. */
   flags: number;
   /** Sorted by address; what kexec_load takes. */
   segments: KexecSegment[];
@@ -153,6 +165,10 @@ export function planLinux64Load(opts: Linux64LoadOptions, k: Linux64Kernel): Kex
     return planner.add(buf, memsz, req);
   };
   const high = k.above4G ? undefined : BELOW_4G;
+  for (const f of opts.kdump?.fixed ?? []) {
+    roles.set(f.buf, f.role);
+    planner.addAt(f.buf, BigInt(f.buf.length), f.mem);
+  }
 
   const kernel = k.place(planner, high, (b, m, r) => add('kernel', b, m, r));
   let initrdMem = 0n;
@@ -167,7 +183,7 @@ export function planLinux64Load(opts: Linux64LoadOptions, k: Linux64Kernel): Kex
   const purg = purgatoryX86_64();
   const purgatoryMem = add('purgatory', purg.bytes, BigInt(purg.memsz), { max: BELOW_4G, topDown: true });
 
-  const e820 = encodeE820(opts.memmap.ranges);
+  const e820 = encodeE820(opts.kdump?.e820 ?? opts.memmap.ranges);
   const items: SetupDataItem[] = [];
   if (e820.ext) items.push(e820ExtItem(e820.ext));
   const seed = opts.rngSeed === undefined ? new Uint8Array(randomBytes(RNG_SEED_BYTES)) : opts.rngSeed;
@@ -198,8 +214,10 @@ export function planLinux64Load(opts: Linux64LoadOptions, k: Linux64Kernel): Kex
   zeroPage.set(cmdline, BOOT_PARAMS_SIZE);
 
   const segments = [...planner.segments].sort((a, b) => (a.mem < b.mem ? -1 : 1));
-  const totalRam = opts.memmap.ranges.reduce((n, r) => (r.type === 'ram' ? n + r.end - r.start : n), 0n);
-  validateSegments(segments, { totalRam });
+  const totalRam =
+    opts.kdump?.totalRam ??
+    opts.memmap.ranges.reduce((n, r) => (r.type === 'ram' ? n + r.end - r.start : n), 0n);
+  validateSegments(segments, { totalRam, within: opts.kdump ? [opts.kdump.region] : undefined });
   const hashed = segments.filter((s) => s.buf !== purg.bytes);
   const regions = segmentRegions(hashed);
   const digest = segmentsDigest(hashed);
@@ -215,7 +233,7 @@ export function planLinux64Load(opts: Linux64LoadOptions, k: Linux64Kernel): Kex
   });
   return {
     entry: purgatoryMem,
-    flags: KEXEC_ARCH_X86_64,
+    flags: KEXEC_ARCH_X86_64 | (opts.kdump ? KEXEC_ON_CRASH : 0),
     segments,
     layout: segments.map((s) => ({
       role: roles.get(s.buf)!,
@@ -278,7 +296,7 @@ function fillBootParams(zp: Uint8Array, opts: Linux64LoadOptions, k: Linux64Kern
     },
     zp,
   );
-  const ram1M = opts.memmap.ranges.find(
+  const ram1M = (opts.kdump?.e820 ?? opts.memmap.ranges).find(
     (r: MemoryRange) => r.type === 'ram' && r.start <= MiB && r.end > MiB,
   );
   const altMemK = ram1M ? Number((ram1M.end - MiB) / 1024n) : 0;

@@ -1,8 +1,8 @@
 // The one call kexecLoadPath needs on x86_64: read the machine's memory map, what boot_params should
 // inherit and the EFI hand-off through `sys`, then plan. The caller runs sys.kexecLoad(plan.entry,
 // plan.segments, plan.flags | ...).
-import { UsageError } from '../../errors.js';
 import type { Sys } from '../../sys/types.js';
+import { prepareKdump } from '../crash/plan.js';
 import { readMemoryMap } from '../memory/memmap.js';
 import { type BzImage64LoadOptions, type KexecPlan, planBzImage64Load } from './bzimage64-load.js';
 import { readEdd } from './edd.js';
@@ -11,7 +11,8 @@ import { planElfX86_64Load } from './elf-x86_64-load.js';
 import { readInheritedBootParams } from './running.js';
 import { screenInfoFromFramebuffer } from './screen-info.js';
 
-export type X86_64LoadRequest = Omit<BzImage64LoadOptions, 'memmap' | 'crash' | 'efi' | 'edd'> & {
+export type X86_64LoadRequest = Omit<BzImage64LoadOptions, 'memmap' | 'kdump' | 'efi' | 'edd'> & {
+  /** -p: a crash kernel (src/kexec/crash/plan.ts adds the ELF core headers, elfcorehdr= and the e820). */
   crash?: boolean;
   /** false: no EFI hand-off even on an EFI system (kexec-tools --noefi). */
   efi?: boolean;
@@ -39,13 +40,9 @@ export function runsFiveLevel(sys: Pick<Sys, 'readText'>): boolean {
 }
 
 export function planX86_64KexecLoad(sys: Sys, req: X86_64LoadRequest): KexecPlan {
-  if (req.crash) {
-    throw new UsageError('kexec_load (-c) with -p is not implemented in kexec-ts yet', {
-      hint: 'load the crash kernel with kexec_file_load (the default, or -s)',
-    });
-  }
   const inherited = readInheritedBootParams(sys);
-  const { efi: wantEfi, loader = 'bzImage64', ...rest } = req;
+  const { efi: wantEfi, loader = 'bzImage64', crash, ...rest } = req;
+  const kdump = crash ? prepareKdump(sys, req) : undefined;
   const probe = wantEfi === false ? { ok: false as const, reason: 'disabled' } : readEfiHandoff(sys);
   const fb = screenInfoFromFramebuffer(sys, inherited.screenInfo);
   const edd = readEdd(sys);
@@ -54,10 +51,10 @@ export function planX86_64KexecLoad(sys: Sys, req: X86_64LoadRequest): KexecPlan
     ...(fb.screenInfo ? { screenInfo: fb.screenInfo } : {}),
     fiveLevelPaging: runsFiveLevel(sys),
     ...rest,
-    crash: false,
+    ...(kdump ? { cmdline: kdump.cmdline, kdump: kdump.kdump } : {}),
     efi: probe.ok ? probe.efi : undefined,
     edd: edd.ok ? edd.edd : undefined,
-    memmap: readMemoryMap(sys),
+    memmap: kdump?.memmap ?? readMemoryMap(sys),
   });
   if (!probe.ok) plan.efiNote = probe.reason;
   else if (!plan.efi) plan.efiNote = `the ${loader} image lacks XLF_EFI_KEXEC`;
@@ -66,6 +63,7 @@ export function planX86_64KexecLoad(sys: Sys, req: X86_64LoadRequest): KexecPlan
     edd.ok
       ? `edd: ${edd.edd.entries.length} drives, ${edd.edd.mbrSignatures.length} MBR signatures`
       : `edd: none (${edd.reason})`,
+    ...(kdump?.describe ?? []),
   ];
   const corrupt = process.env[CORRUPT_ENV];
   const victim = corrupt ? plan.layout.findIndex((l) => l.role === corrupt) : -1;
