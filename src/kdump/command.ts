@@ -2,18 +2,21 @@
 import type { Io } from '../cli/io.js';
 import { FormatError, UsageError } from '../errors.js';
 import { formatKernelLog, readKernelLog } from './dmesg/index.js';
+import { logSource } from './dmesg/source.js';
+import { openDump } from './dump.js';
 import { openFileReader } from './file-reader.js';
 import { formatSummary, summarizeVmcore } from './info.js';
 import { saveCommand } from './save/command.js';
-import { openElfVmcore } from './vmcore-elf.js';
 
 export const VMCORE_USAGE = `Usage: kexec-ts vmcore COMMAND [FILE]
   info [FILE] [--json]   layout, notes, CPU registers, VMCOREINFO, panic line
   dmesg [FILE]           the kernel log, formatted like vmcore-dmesg
-  save [SRC] DEST [-d LEVEL] [-c|--zstd|-E] [-F] [--force] [--json] [--no-dmesg]
-                         save the dump: -E (default) copies the ELF; -c (zlib), --zstd or
-                         -d LEVEL write makedumpfile's kdump-compressed format (level 1: zero
-                         pages shared); DEST - writes the flattened format (-F) to stdout.
+                         (FILE: an ELF vmcore or a kdump-compressed file, zlib/lzo/snappy/zstd)
+  save [SRC] DEST [-d LEVEL] [-c|-l|-p|-z|-E] [-F] [--force] [--json] [--no-dmesg]
+                         save the dump: -E (default) copies the ELF; -c (zlib), -l (LZO),
+                         -p (snappy), -z/--zstd or -d LEVEL write makedumpfile's kdump-compressed
+                         format (level 1: zero pages shared; no compression flag: raw pages,
+                         as makedumpfile); DEST - writes the flattened format (-F) to stdout.
                          The kernel log goes to DEST.dmesg first.
 FILE defaults to /proc/vmcore (in a kdump capture kernel).
 `;
@@ -38,18 +41,19 @@ export async function vmcoreCommand(argv: string[], io: Io): Promise<number> {
   const path = rest.length === files ? rest[0]! : '/proc/vmcore';
   const reader = openFileReader(path);
   try {
-    const vm = openElfVmcore(reader);
+    const vm = openDump(reader);
     if (cmd === 'info') {
       const s = summarizeVmcore(vm);
       io.stdout(json ? `${JSON.stringify(s, null, 2)}\n` : formatSummary(s));
       return 0;
     }
-    if (!vm.vmcoreinfo) {
+    const src = logSource(vm);
+    if (!src) {
       throw new FormatError(`${path}: no VMCOREINFO note`, 'vmcore', undefined, {
         hint: 'the log can only be found through the symbols VMCOREINFO exports',
       });
     }
-    const log = readKernelLog({ mem: vm, le: vm.header.endian === 'le', info: vm.vmcoreinfo });
+    const log = readKernelLog(src);
     io.stdout(
       json ? `${JSON.stringify(log.records.filter((r) => !r.wrap).map(jsonRecord))}\n` : formatKernelLog(log),
     );

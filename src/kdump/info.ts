@@ -1,8 +1,12 @@
 // `kexec-ts vmcore info`: what a dump holds (layout, notes, CPU registers, VMCOREINFO summary, the
 // panic line of the log), as plain data with addresses as hex strings so it prints as JSON.
 import { KexecError } from '../errors.js';
+import { COMPRESSION_FLAG } from './compressed/codec.js';
+import { KdumpVmcore } from './compressed/vmcore.js';
 import { type KernelLog, logLines, readKernelLog } from './dmesg/index.js';
-import type { ElfVmcore } from './vmcore-elf.js';
+import { logSource } from './dmesg/source.js';
+import type { Dump } from './dump.js';
+import { ElfVmcore } from './vmcore-elf.js';
 
 const hex = (n: bigint) => `0x${n.toString(16)}`;
 const signedHex = (n: bigint) => (n < 0n ? `-${hex(-n)}` : hex(n));
@@ -10,9 +14,23 @@ const signedHex = (n: bigint) => (n < 0n ? `-${hex(-n)}` : hex(n));
 export const PANIC_PATTERNS = [/Kernel panic/, /sysrq: Trigger a crash/];
 
 export interface VmcoreSummary {
-  format: 'elf64';
+  format: 'elf64' | 'kdump';
   arch: string | undefined;
   size: number;
+  /** kdump-compressed files: the disk_dump_header / kdump_sub_header facts. */
+  kdump?: {
+    headerVersion: number;
+    blockSize: number;
+    compression: string;
+    incomplete: boolean;
+    dumpLevel: number;
+    maxMapnr: number;
+    dumpablePages: number;
+    nrCpus: number;
+    release: string;
+    machine: string;
+  };
+  /** ELF only (a kdump-compressed file has no program headers). */
   loads: { paddr: string; vaddr: string; offset: string; filesz: string; memsz: string }[];
   notes: { name: string; type: number; size: number }[];
   cpus: { cpu: number; pid: number; rip: string; rsp: string; regs: Record<string, string> }[];
@@ -37,15 +55,16 @@ export interface VmcoreSummary {
   log: { format: string; records: number; panic: string | undefined } | { error: string };
 }
 
-export function summarizeVmcore(vm: ElfVmcore, log?: KernelLog): VmcoreSummary {
+export function summarizeVmcore(vm: Dump, log?: KernelLog): VmcoreSummary {
   const info = vm.vmcoreinfo;
   const given = info?.numbers['PAGE_OFFSET'];
   const pageOffset = given === undefined ? vm.directMapBase() : BigInt.asUintN(64, given);
   return {
-    format: 'elf64',
+    format: vm.format,
     arch: vm.arch,
     size: vm.reader.size,
-    loads: vm.loads.map((s) => ({
+    ...(vm instanceof KdumpVmcore ? { kdump: kdumpFacts(vm) } : {}),
+    loads: (vm instanceof ElfVmcore ? vm.loads : []).map((s) => ({
       paddr: hex(s.paddr),
       vaddr: hex(s.vaddr),
       offset: hex(s.offset),
@@ -81,10 +100,32 @@ export function summarizeVmcore(vm: ElfVmcore, log?: KernelLog): VmcoreSummary {
   };
 }
 
-function tryLog(vm: ElfVmcore): VmcoreSummary['log'] {
-  if (!vm.vmcoreinfo) return { error: 'no VMCOREINFO note' };
+/** The compression a header status names (makedumpfile sets the file's algorithm bit there). */
+export function compressionName(status: number): string {
+  const found = Object.entries(COMPRESSION_FLAG).find(([, bit]) => bit !== 0 && status & bit);
+  return found ? found[0] : 'none';
+}
+
+function kdumpFacts(vm: KdumpVmcore): NonNullable<VmcoreSummary['kdump']> {
+  return {
+    headerVersion: vm.header.header_version,
+    blockSize: vm.header.block_size,
+    compression: compressionName(vm.header.status),
+    incomplete: (vm.header.status & 0x8) !== 0,
+    dumpLevel: vm.sub.dump_level,
+    maxMapnr: vm.maxMapnr,
+    dumpablePages: vm.dumpablePages,
+    nrCpus: vm.header.nr_cpus,
+    release: vm.utsname.release,
+    machine: vm.utsname.machine,
+  };
+}
+
+function tryLog(vm: Dump): VmcoreSummary['log'] {
+  const src = logSource(vm);
+  if (!src) return { error: 'no VMCOREINFO note' };
   try {
-    const log = readKernelLog({ mem: vm, le: vm.header.endian === 'le', info: vm.vmcoreinfo });
+    const log = readKernelLog(src);
     return { format: log.format, records: log.records.length, panic: panicLine(log) };
   } catch (e) {
     if (e instanceof KexecError) return { error: e.message };
@@ -104,7 +145,15 @@ export function panicLine(log: KernelLog): string | undefined {
 
 export function formatSummary(s: VmcoreSummary): string {
   const out: string[] = [];
-  out.push(`format:      ELF64 core (${s.arch ?? 'unknown arch'}), ${s.size} bytes`);
+  if (s.kdump) {
+    const k = s.kdump;
+    out.push(
+      `format:      kdump-compressed v${k.headerVersion} (${s.arch ?? 'unknown arch'}), ${s.size} bytes`,
+    );
+    out.push(
+      `kdump:       ${k.compression} pages, dump level ${k.dumpLevel}, ${k.dumpablePages} of max_mapnr ${k.maxMapnr} pfns dumped, block ${k.blockSize}${k.incomplete ? ', INCOMPLETE' : ''}`,
+    );
+  } else out.push(`format:      ELF64 core (${s.arch ?? 'unknown arch'}), ${s.size} bytes`);
   out.push(`osrelease:   ${s.osrelease ?? '(none)'}`);
   if (s.crashTime) out.push(`crash time:  ${s.crashTime.iso} (${s.crashTime.epoch})`);
   if (s.kernelOffset) out.push(`kaslr:       KERNELOFFSET=${s.kernelOffset} phys_base=${s.physBase ?? '?'}`);
@@ -118,10 +167,12 @@ export function formatSummary(s: VmcoreSummary): string {
   out.push(`notes:       ${s.notes.map((n) => `${n.name}/${n.type} (${n.size})`).join(', ')}`);
   out.push(`cpus:        ${s.cpus.length}`);
   for (const c of s.cpus) out.push(`  cpu ${c.cpu}: pid ${c.pid} rip ${c.rip} rsp ${c.rsp}`);
-  out.push(`loads:       ${s.loads.length}`);
-  out.push('  paddr              vaddr              offset       size');
-  for (const l of s.loads) {
-    out.push(`  ${l.paddr.padEnd(18)} ${l.vaddr.padEnd(18)} ${l.offset.padEnd(12)} ${l.memsz}`);
+  if (!s.kdump) {
+    out.push(`loads:       ${s.loads.length}`);
+    out.push('  paddr              vaddr              offset       size');
+    for (const l of s.loads) {
+      out.push(`  ${l.paddr.padEnd(18)} ${l.vaddr.padEnd(18)} ${l.offset.padEnd(12)} ${l.memsz}`);
+    }
   }
   if ('error' in s.log) out.push(`log:         unreadable: ${s.log.error}`);
   else {

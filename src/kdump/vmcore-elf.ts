@@ -63,6 +63,7 @@ export interface KernelMemory {
 }
 
 export class ElfVmcore implements KernelMemory {
+  readonly format = 'elf64';
   readonly arch: string | undefined;
   readonly loads: LoadSegment[];
   readonly notes: VmcoreNote[] = [];
@@ -174,6 +175,26 @@ export class ElfVmcore implements KernelMemory {
         throw new FormatError(`no PT_LOAD covers vaddr 0x${va.toString(16)}`, 'vmcore', undefined, {
           hint: 'the dump lacks this memory (filtered out, or outside every program header)',
         });
+      }
+      const n = Math.min(p.span, length - done);
+      if (p.offset !== undefined) out.set(this.reader.read(p.offset, n), done);
+      done += n;
+    }
+    return out;
+  }
+
+  get littleEndian(): boolean {
+    return this.header.endian === 'le';
+  }
+
+  /** `length` bytes at physical `paddr` through the PT_LOADs' p_paddr; throws if any byte is absent. */
+  readPhys(paddr: bigint, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    for (let done = 0; done < length; ) {
+      const pa = paddr + BigInt(done);
+      const p = this.placePhys(pa);
+      if (!p || p.span <= 0) {
+        throw new FormatError(`no PT_LOAD covers paddr 0x${pa.toString(16)}`, 'vmcore');
       }
       const n = Math.min(p.span, length - done);
       if (p.offset !== undefined) out.set(this.reader.read(p.offset, n), done);

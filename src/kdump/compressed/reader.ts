@@ -1,18 +1,10 @@
 // Reads a kdump-compressed file (ours or makedumpfile's): headers, the two bitmaps, and pages in pfn
-// order through the descriptor table, decompressing zlib and zstd pages. Used to check our writer and
-// to compare page sets with makedumpfile's output.
-import { inflateSync, zstdDecompressSync } from 'node:zlib';
+// order through the descriptor table, decompressing zlib, LZO, snappy and zstd pages. Used to check our
+// writer and to compare page sets with makedumpfile's output; KdumpVmcore (vmcore.ts) reads by address.
 import { FormatError } from '../../errors.js';
 import type { RandomAccessReader } from '../reader.js';
-import {
-  DiskDumpHeader,
-  DUMP_DH_COMPRESSED_ZLIB,
-  DUMP_DH_COMPRESSED_ZSTD,
-  KDUMP_SIGNATURE,
-  KdumpSubHeader,
-  PAGE_DESC_SIZE,
-  PageDesc,
-} from './layout.js';
+import { decompressPage } from './codec.js';
+import { DiskDumpHeader, KDUMP_SIGNATURE, KdumpSubHeader, PAGE_DESC_SIZE, PageDesc } from './layout.js';
 
 export interface KdumpFile {
   header: ReturnType<typeof DiskDumpHeader.decode>;
@@ -74,7 +66,7 @@ export function openKdumpFile(r: RandomAccessReader): KdumpFile {
             if (pfn >= maxMapnr) return;
             const desc = PageDesc.decode(r.read(descStart + PAGE_DESC_SIZE * index++, PAGE_DESC_SIZE));
             const raw = r.read(Number(desc.offset), desc.size);
-            yield { pfn, desc, data: decompress(raw, desc.flags, bs) };
+            yield { pfn, desc, data: decompressPage(raw, desc.flags, bs) };
           }
         }
       }
@@ -82,16 +74,7 @@ export function openKdumpFile(r: RandomAccessReader): KdumpFile {
   };
 }
 
-function decompress(raw: Uint8Array, flags: number, pageSize: number): Uint8Array {
-  if (flags & DUMP_DH_COMPRESSED_ZLIB) return inflateSync(raw);
-  if (flags & DUMP_DH_COMPRESSED_ZSTD) return zstdDecompressSync(raw);
-  if (flags !== 0)
-    throw new FormatError(`page compression flags 0x${flags.toString(16)} not supported`, 'kdump');
-  if (raw.byteLength !== pageSize) throw new FormatError(`raw page of ${raw.byteLength} bytes`, 'kdump');
-  return raw;
-}
-
-const POPCOUNT = Uint8Array.from({ length: 256 }, (_, i) => {
+export const POPCOUNT = Uint8Array.from({ length: 256 }, (_, i) => {
   let n = 0;
   for (let v = i; v; v >>= 1) n += v & 1;
   return n;

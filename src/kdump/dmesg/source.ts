@@ -1,6 +1,6 @@
 // What the log readers get: kernel memory by virtual address, the byte order, and VMCOREINFO.
 import { LimitError } from '../../errors.js';
-import type { KernelMemory } from '../vmcore-elf.js';
+import type { Dump, KernelMemory } from '../dump.js';
 import { need, type Vmcoreinfo } from '../vmcoreinfo.js';
 import { FieldReader } from './record.js';
 
@@ -8,6 +8,11 @@ export interface LogSource {
   mem: KernelMemory;
   le: boolean;
   info: Vmcoreinfo;
+}
+
+/** The log source of a dump (ELF or kdump-compressed); undefined without VMCOREINFO. */
+export function logSource(dump: Dump): LogSource | undefined {
+  return dump.vmcoreinfo && { mem: dump, le: dump.littleEndian, info: dump.vmcoreinfo };
 }
 
 /** Largest buffer a log reader copies in one piece (text ring, descriptor arrays, log_buf). */

@@ -1,5 +1,5 @@
-// `kexec-ts vmcore save [SRC] DEST [-d LEVEL] [-c|--zstd|-E] [-F] [--force] [--json] [--no-dmesg]`.
-// Options as makedumpfile names them. Without -c, --zstd, -d or -F the ELF is copied as before (-E);
+// `kexec-ts vmcore save [SRC] DEST [-d LEVEL] [-c|-l|-p|-z|-E] [-F] [--force] [--json] [--no-dmesg]`.
+// Options as makedumpfile names them. Without -c, -l, -p, -z, -d or -F the ELF is copied as before (-E);
 // otherwise the output is kdump-compressed. DEST `-` writes the flattened format to stdout. The kernel
 // log is extracted first to DEST.dmesg, so it survives a dump that fails half way.
 import { closeSync, existsSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
@@ -56,9 +56,8 @@ export function parseSaveArgs(argv: string[], json: boolean, force: boolean): Sa
       a.compression = 'zstd';
       kdump = true;
     } else if (arg === '-l' || arg === '-p') {
-      throw new UsageError(`vmcore save: ${arg} (${arg === '-l' ? 'LZO' : 'snappy'}) is not available`, {
-        hint: 'use -c (zlib) or --zstd; see docs/kdump.md',
-      });
+      a.compression = arg === '-l' ? 'lzo' : 'snappy';
+      kdump = true;
     } else if (arg === '-E') a.elf = true;
     else if (arg === '-F') a.flat = kdump = true;
     else if (arg === '--kdump') kdump = true;

@@ -3,15 +3,13 @@
 // and share one zero-page descriptor, as makedumpfile does), so the descriptor count is known before any
 // page is read: descriptors and page data go to their two regions through two buffers in one sequential
 // pass over the dumpable pages, read in chunks (4 MiB by default).
-import { constants, deflateSync, zstdCompressSync } from 'node:zlib';
 import { EM_X86_64 } from '../../formats/elf/ehdr.js';
 import { PT_NOTE } from '../../formats/elf/phdr.js';
+import { COMPRESSION_FLAG, type PageCompression, pageCompressor } from '../compressed/codec.js';
 import {
   DISK_DUMP_HEADER_SIZE,
   DiskDumpHeader,
   DUMP_DH_COMPRESSED_INCOMPLETE,
-  DUMP_DH_COMPRESSED_ZLIB,
-  DUMP_DH_COMPRESSED_ZSTD,
   KDUMP_HEADER_VERSION,
   KDUMP_SIGNATURE,
   type KdumpLayout,
@@ -27,7 +25,7 @@ import type { ElfVmcore } from '../vmcore-elf.js';
 import { bitmapSlice, PhysMemory } from './phys.js';
 import type { Sink } from './sink.js';
 
-export type Compression = 'none' | 'zlib' | 'zstd';
+export type Compression = PageCompression;
 export const READ_CHUNK = 4 << 20;
 const DESC_BATCH = 4096;
 
@@ -74,7 +72,7 @@ export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveO
   const dumpable = phys.validPages - (counts ? Object.values(counts).reduce((a, b) => a + b, 0) : 0);
   const notes = copyNotes(vm);
   const layout = kdumpLayout(pageSize, notes.data.byteLength, phys.maxMapnr, dumpable);
-  const status = { none: 0, zlib: DUMP_DH_COMPRESSED_ZLIB, zstd: DUMP_DH_COMPRESSED_ZSTD }[opts.compression];
+  const status = COMPRESSION_FLAG[opts.compression];
   const header = (s: number) => encodeHeader(vm, layout, phys.maxMapnr, s);
 
   sink.pwrite(header(status | DUMP_DH_COMPRESSED_INCOMPLETE), 0);
@@ -144,7 +142,7 @@ export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveO
     data.set(zero, 0);
     dataLen = pageSize;
   }
-  const compress = compressor(opts.compression);
+  const compress = pageCompressor(opts.compression);
   const chunkPages = Math.floor(chunkBytes / pageSize);
   const buf = new Uint8Array(chunkPages * pageSize);
   let done = 0;
@@ -175,18 +173,6 @@ export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveO
   sink.pwrite(header(status), 0);
   stats.bytes = dataPos;
   return stats;
-}
-
-function compressor(kind: Compression): (page: Buffer) => Uint8Array | undefined {
-  if (kind === 'zlib') {
-    const o = { level: constants.Z_BEST_SPEED };
-    return (p) => deflateSync(p, o);
-  }
-  if (kind === 'zstd') {
-    const o = { params: { [constants.ZSTD_c_compressionLevel]: 1 } };
-    return (p) => zstdCompressSync(p, o);
-  }
-  return () => undefined;
 }
 
 /** Bitmap 1 from the pfn ranges; bitmap 2 is the same minus `excluded` (bit set = dropped). */

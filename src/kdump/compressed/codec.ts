@@ -1,0 +1,102 @@
+// Per-page compression of kdump-compressed files: makedumpfile's four algorithms (research §3.3) and the
+// page descriptor flag each one sets. zlib and zstd come from node:zlib, snappy from the `snappy` package
+// (napi-rs, prebuilt binaries: no compiler at install), LZO1X from our own lzo.ts.
+import { createRequire } from 'node:module';
+import { constants, deflateSync, inflateSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
+import { FormatError } from '../../errors.js';
+import {
+  DUMP_DH_COMPRESSED_LZO,
+  DUMP_DH_COMPRESSED_SNAPPY,
+  DUMP_DH_COMPRESSED_ZLIB,
+  DUMP_DH_COMPRESSED_ZSTD,
+} from './layout.js';
+import { lzo1xCompress, lzo1xDecompress } from './lzo.js';
+
+export const PAGE_COMPRESSIONS = ['none', 'zlib', 'lzo', 'snappy', 'zstd'] as const;
+export type PageCompression = (typeof PAGE_COMPRESSIONS)[number];
+
+/** The page_desc.flags / header status bit of each algorithm (makedumpfile diskdump_mod.h). */
+export const COMPRESSION_FLAG: Record<PageCompression, number> = {
+  none: 0,
+  zlib: DUMP_DH_COMPRESSED_ZLIB,
+  lzo: DUMP_DH_COMPRESSED_LZO,
+  snappy: DUMP_DH_COMPRESSED_SNAPPY,
+  zstd: DUMP_DH_COMPRESSED_ZSTD,
+};
+
+interface SnappyModule {
+  compressSync(input: Uint8Array): Buffer;
+  uncompressSync(input: Uint8Array, opts?: { asBuffer: boolean }): Buffer | string;
+}
+let snappyModule: SnappyModule | undefined;
+/** Loaded on first use: the native binding is only needed for snappy pages. */
+function snappy(): SnappyModule {
+  if (snappyModule === undefined) {
+    try {
+      snappyModule = createRequire(import.meta.url)('snappy') as SnappyModule;
+    } catch (e) {
+      throw new FormatError(`snappy codec unavailable: ${(e as Error).message}`, 'kdump', undefined, {
+        cause: e,
+        hint: 'reinstall dependencies so the snappy prebuilt binary for this platform is present',
+      });
+    }
+  }
+  return snappyModule;
+}
+
+/** A page compressor: the compressed bytes, or undefined for `none`. Level 1 / fastest, as makedumpfile. */
+export function pageCompressor(kind: PageCompression): (page: Uint8Array) => Uint8Array | undefined {
+  switch (kind) {
+    case 'zlib': {
+      const o = { level: constants.Z_BEST_SPEED };
+      return (p) => deflateSync(p, o);
+    }
+    case 'zstd': {
+      const o = { params: { [constants.ZSTD_c_compressionLevel]: 1 } };
+      return (p) => zstdCompressSync(p, o);
+    }
+    case 'lzo': {
+      const table = new Int32Array(1 << 13);
+      return (p) => lzo1xCompress(p, table);
+    }
+    case 'snappy': {
+      const s = snappy();
+      return (p) => s.compressSync(p);
+    }
+    case 'none':
+      return () => undefined;
+  }
+}
+
+/** Decompresses one page by its descriptor flags; the result must be exactly `pageSize` bytes. */
+export function decompressPage(raw: Uint8Array, flags: number, pageSize: number): Uint8Array {
+  let out: Uint8Array;
+  try {
+    if (flags & DUMP_DH_COMPRESSED_ZLIB) out = inflateSync(raw, { maxOutputLength: pageSize });
+    else if (flags & DUMP_DH_COMPRESSED_LZO) out = lzo1xDecompress(raw, pageSize);
+    else if (flags & DUMP_DH_COMPRESSED_SNAPPY) {
+      // The block starts with its uncompressed length as a varint: check it before the decoder allocates.
+      if (snappyLength(raw) !== pageSize) throw new FormatError('snappy page of the wrong length', 'kdump');
+      out = snappy().uncompressSync(raw) as Buffer;
+    } else if (flags & DUMP_DH_COMPRESSED_ZSTD) out = zstdDecompressSync(raw, { maxOutputLength: pageSize });
+    else if (flags === 0) out = raw;
+    else throw new FormatError(`page compression flags 0x${flags.toString(16)} not supported`, 'kdump');
+  } catch (e) {
+    if (e instanceof FormatError) throw e;
+    throw new FormatError(`page data is corrupt: ${(e as Error).message}`, 'kdump', undefined, { cause: e });
+  }
+  if (out.byteLength !== pageSize) {
+    throw new FormatError(`a page decompressed to ${out.byteLength} bytes, not ${pageSize}`, 'kdump');
+  }
+  return out;
+}
+
+/** The varint uncompressed length that starts a raw snappy block (format_description.txt). */
+function snappyLength(raw: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < 5 && i < raw.length; i++) {
+    n += (raw[i]! & 0x7f) * 2 ** (7 * i);
+    if (!(raw[i]! & 0x80)) return n;
+  }
+  return -1;
+}

@@ -1,0 +1,190 @@
+// LZO1X: the stream format makedumpfile's -l pages use (lzo1x_1_compress output, read back with
+// lzo1x_decompress_safe). Written here from the format description in the kernel's
+// Documentation/staging/lzo.rst, because no npm LZO package ships a prebuilt binary or pure JS
+// compressor (`lzo` builds with node-gyp; `lzo-decompress` and `lzo-wasm` only decompress).
+//
+// The stream is a sequence of instructions. A literal run copies bytes from the input; a match copies
+// from what was already produced. Each match's low two bits (S) say how many literals (0..3) follow it
+// directly, and the "state" that S (or a longer literal run, state 4) leaves decides how the next
+// opcode below 16 reads. The stream ends with the M4 instruction of distance 16384: 0x11 0x00 0x00.
+// The compressor below is our own greedy LZ77 with a hash table of 4-byte sequences; any encoder that
+// follows the format is valid LZO1X, so its bytes differ from liblzo's but decode the same.
+import { FormatError } from '../../errors.js';
+
+/** Opcode ranges (lzo.rst "Byte sequences"). */
+const M2_MAX_OFFSET = 0x800; // 01LDDDSS / 1LLDDDSS: distance 1..2048, length 3..8
+const M3_MAX_OFFSET = 0x4000; // 001LLLLL: distance 1..16384
+const M4_MAX_OFFSET = 0xbfff; // 0001HLLL: distance 16385..49151
+const M2_MAX_LEN = 8;
+const MIN_MATCH = 4;
+const HASH_BITS = 13;
+
+function corrupt(what: string, at: number): never {
+  throw new FormatError(`LZO data is corrupt: ${what}`, 'lzo', at);
+}
+
+/** Decodes one LZO1X stream that must produce exactly `outLen` bytes and end at the input's end. */
+export function lzo1xDecompress(src: Uint8Array, outLen: number): Uint8Array {
+  const out = new Uint8Array(outLen);
+  let ip = 0;
+  let op = 0;
+  let state = 0;
+  const byte = () => {
+    if (ip >= src.length) corrupt('input ends inside an instruction', ip);
+    return src[ip++]!;
+  };
+  /** Length extension: each zero byte adds 255, the first non-zero byte ends it. */
+  const extend = (base: number) => {
+    let n = base;
+    for (let b = byte(); b === 0; b = byte()) {
+      n += 255;
+      if (n > outLen + 255) corrupt('length runs past the output', ip);
+    }
+    return n + src[ip - 1]!;
+  };
+  const literals = (n: number) => {
+    if (op + n > outLen) corrupt('literal run past the output size', ip);
+    if (ip + n > src.length) corrupt('literal run past the input', ip);
+    out.set(src.subarray(ip, ip + n), op);
+    ip += n;
+    op += n;
+  };
+  const copy = (distance: number, n: number) => {
+    if (distance > op || distance <= 0) corrupt(`match distance ${distance} before the output start`, ip);
+    if (op + n > outLen) corrupt('match past the output size', ip);
+    for (let i = 0; i < n; i++, op++) out[op] = out[op - distance]!;
+  };
+  // A first byte above 17 is a literal run of (byte - 17); below 4 it leaves that state, else 4.
+  if (src.length > 0 && src[0]! > 17) {
+    const t = src[ip++]! - 17;
+    literals(t);
+    state = Math.min(t, 4);
+  }
+  for (;;) {
+    const t = byte();
+    let s: number;
+    if (t < 16) {
+      if (state === 0) {
+        literals(t === 0 ? extend(15) + 3 : t + 3);
+        state = 4;
+        continue;
+      }
+      const h = byte();
+      s = t & 3;
+      if (state === 4) copy((h << 2) + ((t >> 2) & 3) + 2049, 3);
+      else copy((h << 2) + ((t >> 2) & 3) + 1, 2);
+    } else if (t < 32) {
+      const len = (t & 7) === 0 ? extend(7) + 2 : (t & 7) + 2;
+      const lo = byte();
+      const hi = byte();
+      const d = (hi << 6) | (lo >> 2);
+      const distance = 16384 + ((t & 8) << 11) + d;
+      if (distance === 16384) {
+        if (op !== outLen) corrupt(`stream ends after ${op} of ${outLen} bytes`, ip);
+        if (ip !== src.length) corrupt(`${src.length - ip} bytes after the end marker`, ip);
+        return out;
+      }
+      s = lo & 3;
+      copy(distance, len);
+    } else if (t < 64) {
+      const len = (t & 31) === 0 ? extend(31) + 2 : (t & 31) + 2;
+      const lo = byte();
+      const hi = byte();
+      s = lo & 3;
+      copy(((hi << 6) | (lo >> 2)) + 1, len);
+    } else {
+      const h = byte();
+      s = t & 3;
+      const len = t >= 128 ? ((t >> 5) & 3) + 5 : ((t >> 5) & 1) + 3;
+      copy((h << 3) + ((t >> 2) & 7) + 1, len);
+    }
+    literals(s);
+    state = s;
+  }
+}
+
+/** Worst case: all literals (length header up to n/255 + 3 bytes) plus the 3-byte end marker. */
+export const lzo1xBound = (n: number) => n + Math.ceil(n / 255) + 16;
+
+/**
+ * Compresses `src` as one LZO1X stream. Greedy: at each position the previous occurrence of the next
+ * four bytes (hash table, last seen wins) is extended as far as it matches; literals that find no
+ * match are skipped over faster the longer the run (incompressible pages cost little).
+ */
+export function lzo1xCompress(src: Uint8Array, table = new Int32Array(1 << HASH_BITS)): Uint8Array {
+  const n = src.length;
+  const out = new Uint8Array(lzo1xBound(n));
+  const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  table.fill(-1);
+  let op = 0;
+  let lit = 0; // start of the pending literal run
+  let sPos = -1; // byte of the last match that holds its S bits
+  const putLength = (max: number, len: number, opcode: number) => {
+    // len is the value to encode above the base; fits in the opcode's bits or extends with zeros
+    if (len <= max) {
+      out[op++] = opcode | len;
+      return;
+    }
+    out[op++] = opcode;
+    let rem = len - max;
+    while (rem > 255) {
+      out[op++] = 0;
+      rem -= 255;
+    }
+    out[op++] = rem;
+  };
+  const flushLiterals = (end: number) => {
+    const count = end - lit;
+    if (count === 0) return;
+    if (sPos < 0 && op === 0 && count <= 238)
+      out[op++] = 17 + count; // first-byte form
+    else if (count <= 3) {
+      if (sPos < 0) throw new Error('lzo: short literal run without a preceding match');
+      out[sPos]! |= count;
+    } else putLength(15, count - 3, 0); // 0000LLLL: length 3 + (L ?: 15 + extension)
+    out.set(src.subarray(lit, end), op);
+    op += count;
+    lit = end;
+  };
+  let i = 0;
+  const last = n - MIN_MATCH;
+  while (i <= last) {
+    const seq = view.getUint32(i, true);
+    const h = Math.imul(seq, 0x9e3779b1) >>> (32 - HASH_BITS);
+    const cand = table[h]!;
+    table[h] = i;
+    const distance = i - cand;
+    if (cand < 0 || distance > M4_MAX_OFFSET || view.getUint32(cand, true) !== seq) {
+      i += 1 + ((i - lit) >> 5);
+      continue;
+    }
+    let len = MIN_MATCH;
+    while (i + len < n && src[cand + len] === src[i + len]) len++;
+    flushLiterals(i);
+    if (len <= M2_MAX_LEN && distance <= M2_MAX_OFFSET) {
+      const d = distance - 1;
+      sPos = op;
+      out[op++] = (len <= 4 ? 0x40 | ((len - 3) << 5) : 0x80 | ((len - 5) << 5)) | ((d & 7) << 2);
+      out[op++] = d >> 3;
+    } else if (distance <= M3_MAX_OFFSET) {
+      const d = distance - 1;
+      putLength(31, len - 2, 0x20); // length 2 + (L ?: 31 + extension)
+      sPos = op;
+      out[op++] = (d & 63) << 2;
+      out[op++] = d >> 6;
+    } else {
+      const d = distance - 16384;
+      putLength(7, len - 2, 0x10 | ((d >> 11) & 8)); // length 2 + (L ?: 7 + extension)
+      sPos = op;
+      out[op++] = (d & 63) << 2;
+      out[op++] = (d >> 6) & 0xff;
+    }
+    i += len;
+    lit = i;
+  }
+  flushLiterals(n);
+  out[op++] = 0x11; // M4, distance 16384, length 3: end of stream
+  out[op++] = 0;
+  out[op++] = 0;
+  return out.subarray(0, op);
+}
