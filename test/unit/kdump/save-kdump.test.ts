@@ -185,7 +185,10 @@ describe('vmcore save: kdump-compressed', () => {
     assert.equal(parseSaveArgs(['-d1', 'x'], false, false).level, 1);
     assert.equal(parseSaveArgs(['x'], false, false).elf, true);
     assert.throws(() => parseSaveArgs(['-E', '-c', 'x'], false, false), UsageError);
-    assert.throws(() => parseSaveArgs(['-l', 'x'], false, false), UsageError);
+    assert.equal(parseSaveArgs(['-l', 'x'], false, false).compression, 'lzo');
+    assert.equal(parseSaveArgs(['-p', 'x'], false, false).compression, 'snappy');
+    assert.equal(parseSaveArgs(['-z', 'x'], false, false).compression, 'zstd');
+    assert.equal(parseSaveArgs(['-d', '31', 'x'], false, false).compression, 'none', 'as makedumpfile');
     assert.throws(() => parseSaveArgs(['-d', '32', 'x'], false, false), UsageError);
   });
 
