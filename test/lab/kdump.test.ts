@@ -2,7 +2,7 @@
 // with `kexec-ts -p`, crashes by sysrq; the capture kernel copies /proc/vmcore to a virtio disk
 // (lab.dump=, see CAPTURE_INIT); on the host `kexec-ts vmcore save` takes the ELF off the disk and
 // `vmcore dmesg|info` read it, compared with Debian's vmcore-dmesg; `vmcore save -d 1 -c` writes it as
-// kdump-compressed, checked with Debian's makedumpfile. The dump stays in <lab>/kdump/.
+// kdump-compressed, checked with Debian's makedumpfile, and dump levels 2-31 are compared with its bitmaps. The dump stays in <lab>/kdump/.
 // Fails, never skips, when the lab cannot run.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -14,7 +14,10 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { openKdumpFile } from '../../src/kdump/compressed/reader.js';
 import { openFileReader } from '../../src/kdump/file-reader.js';
+import { planFilter } from '../../src/kdump/filter/index.js';
 import type { VmcoreSummary } from '../../src/kdump/info.js';
+import { bitmapSlice, PhysMemory } from '../../src/kdump/save/phys.js';
+import { openElfVmcore } from '../../src/kdump/vmcore-elf.js';
 import type { GuestConsole } from '../../src/lab/console.js';
 import { type Guest, startGuest } from '../../src/lab/guest.js';
 import { DUMP_MARK } from '../../src/lab/guest-scripts.js';
@@ -177,6 +180,58 @@ describe('kdump: crash in the guest, read the dump on the host', { timeout: 1_80
     assert.ok(pb.next().done);
     assert.equal(n, a.countBits(2));
     await rm(theirs, { force: true });
+  });
+
+  it('dump levels: bitmap 2 equals makedumpfile -d 2/8/16 bit for bit; -d 31 -c file equals its pages', async () => {
+    const md = join(setup.makedumpfileRoot, 'usr/bin/makedumpfile');
+    const theirs = join(dir, 'theirs.kdump');
+    const vm = openElfVmcore(openFileReader(vmcore));
+    const phys = new PhysMemory(vm, 4096);
+    // Our filter in process against makedumpfile's file (-l: LZO keeps its output small and fast).
+    for (const level of [2, 8, 16]) {
+      await rm(theirs, { force: true });
+      await run(md, ['-l', '-d', String(level), vmcore, theirs]);
+      const b = openKdumpFile(openFileReader(theirs));
+      const f = planFilter(vm, phys, level);
+      assert.equal(f.level, level, f.warnings.join('; '));
+      assert.equal(f.verifiedKernel, '6.1');
+      const ours2 = bitmapSlice(phys.ranges, 0, b.bitmapBytes);
+      const ex = f.exclusion!.excluded;
+      for (let i = 0; i < ex.byteLength; i++) ours2[i]! &= ~ex[i]!;
+      assert.ok(Buffer.from(ours2).equals(b.bitmap(2, 0, b.bitmapBytes)), `bitmap 2 at -d ${level}`);
+      assert.ok(b.countBits(2) < b.countBits(1), `-d ${level} excludes pages`);
+    }
+    // The whole path through the CLI: same bitmaps, sub-header (dump_level 31) and page bytes.
+    const ours31 = join(dir, 'ours31.kdump');
+    await rm(ours31, { force: true });
+    await rm(theirs, { force: true });
+    const out = JSON.parse(
+      (await cli(['vmcore', 'save', '-d', '31', '-c', '--json', '--no-dmesg', vmcore, ours31])).trim(),
+    ) as { level: number; verifiedKernel: string; excluded: Record<string, number> };
+    assert.equal(out.level, 31);
+    assert.equal(out.verifiedKernel, '6.1');
+    await run(md, ['-d', '31', '-c', vmcore, theirs]);
+    const a = openKdumpFile(openFileReader(ours31));
+    const b = openKdumpFile(openFileReader(theirs));
+    for (const w of [1, 2] as const) {
+      assert.ok(
+        Buffer.from(a.bitmap(w, 0, a.bitmapBytes)).equals(b.bitmap(w, 0, b.bitmapBytes)),
+        `bitmap ${w}`,
+      );
+    }
+    assert.deepEqual(a.sub, b.sub);
+    assert.ok(a.countBits(2) * 4 < a.countBits(1), 'free and cache pages of an idle guest dominate');
+    const pb = b.pages();
+    for (const p of a.pages()) {
+      const q = pb.next();
+      assert.ok(
+        !q.done && q.value.pfn === p.pfn && Buffer.from(p.data).equals(q.value.data),
+        `page ${p.pfn}`,
+      );
+    }
+    assert.ok(pb.next().done);
+    await rm(theirs, { force: true });
+    await rm(ours31, { force: true });
   });
 
   it('vmcore info names the guest kernel release, the CPU registers and the panic line', async () => {
