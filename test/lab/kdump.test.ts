@@ -232,6 +232,14 @@ describe('kdump: crash in the guest, read the dump on the host', { timeout: 1_80
     assert.ok(pb.next().done);
     await rm(theirs, { force: true });
     await rm(ours31, { force: true });
+    // ELF output: the same PT_LOAD splits (runs of >= 256 excluded pages) and bytes as makedumpfile -E.
+    await cli(['vmcore', 'save', '-E', '-d', '31', '--no-dmesg', vmcore, ours31]);
+    await run(md, ['-E', '-d', '31', vmcore, theirs]);
+    const [ea, eb] = [await readFile(ours31), await readFile(theirs)];
+    assert.ok(ea.byteLength < dumpBytes / 4, `filtered ELF is ${ea.byteLength} bytes`);
+    assert.ok(ea.equals(eb), 'vmcore save -E -d 31 is byte-identical to makedumpfile -E -d 31');
+    await rm(theirs, { force: true });
+    await rm(ours31, { force: true });
   });
 
   it('vmcore info names the guest kernel release, the CPU registers and the panic line', async () => {

@@ -1,7 +1,8 @@
 // `kexec-ts vmcore save [SRC] DEST [-d LEVEL] [-c|-l|-p|-z|-E] [-F] [--force] [--json] [--no-dmesg]`.
 // Options as makedumpfile names them. Without -c, -l, -p, -z, -d or -F the ELF is copied as before (-E);
-// otherwise the output is kdump-compressed. DEST `-` writes the flattened format to stdout. The kernel
-// log is extracted first to DEST.dmesg, so it survives a dump that fails half way.
+// -E with -d writes a filtered ELF; otherwise the output is kdump-compressed. DEST `-` writes the
+// flattened format to stdout. The kernel log is extracted first to DEST.dmesg, so it survives a dump
+// that fails half way.
 import { closeSync, existsSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Io } from '../../cli/io.js';
@@ -10,6 +11,7 @@ import { formatKernelLog, readKernelLog } from '../dmesg/index.js';
 import { openFileReader } from '../file-reader.js';
 import { saveElfVmcore } from '../save.js';
 import { openElfVmcore } from '../vmcore-elf.js';
+import { writeFilteredElf } from './elf-writer.js';
 import { type Compression, writeKdumpCompressed } from './kdump-writer.js';
 import { openFileSink, openFlatSink, type Sink, syncDir, tempNameFor } from './sink.js';
 
@@ -39,6 +41,7 @@ export function parseSaveArgs(argv: string[], json: boolean, force: boolean): Sa
     dmesg: true,
   };
   let kdump = false;
+  let leveled = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '-d' || arg.startsWith('-d') || arg.startsWith('--dump-level')) {
@@ -48,7 +51,7 @@ export function parseSaveArgs(argv: string[], json: boolean, force: boolean): Sa
         throw new UsageError(`vmcore save: bad dump level '${v ?? ''}'`, { hint: '-d takes 0 to 31' });
       }
       a.level = n;
-      kdump = true;
+      leveled = true;
     } else if (arg === '-c') {
       a.compression = 'zlib';
       kdump = true;
@@ -75,10 +78,11 @@ export function parseSaveArgs(argv: string[], json: boolean, force: boolean): Sa
   a.dest = pos.at(-1)!;
   if (pos.length === 2) a.src = pos[0]!;
   if (a.elf && kdump) {
-    throw new UsageError('vmcore save: -E copies the ELF as is', {
-      hint: '-E takes no -c/--zstd/-F, and ELF output with -d (zero-page exclusion) is not implemented',
+    throw new UsageError('vmcore save: -E writes ELF, which cannot be compressed or flattened', {
+      hint: '-E takes -d only; drop -c/-l/-p/-z/-F/--kdump',
     });
   }
+  if (leveled && !a.elf) kdump = true;
   if (a.dest === '-' && !a.flat) a.flat = kdump = true;
   if (a.dest === '-' && a.elf) throw new UsageError('vmcore save: ELF output to stdout is not supported');
   if (!kdump) a.elf = true;
@@ -113,6 +117,32 @@ export async function saveCommand(argv: string[], io: Io, json: boolean, force: 
         logLines = log.records.length;
       } catch (e) {
         io.stderr(`vmcore save: kernel log not extracted: ${(e as Error).message}\n`);
+      }
+    }
+    if (a.elf && a.level !== undefined) {
+      const sink = openFileSink(a.dest);
+      try {
+        const t0 = performance.now();
+        const r = writeFilteredElf(vm, sink, {
+          level: a.level,
+          onWarning: (w) => io.stderr(`vmcore save: ${w}\n`),
+        });
+        sink.commit();
+        const out = {
+          path: a.dest,
+          ...r,
+          ms: Math.round(performance.now() - t0),
+          dmesg: logLines === undefined ? null : dmesgPath,
+        };
+        report(
+          a.json
+            ? `${JSON.stringify(out)}\n`
+            : `saved ${r.bytes} bytes as ELF (level ${r.level}, ${r.loads} PT_LOADs) to ${a.dest} in ${(out.ms / 1000).toFixed(1)} s\n`,
+        );
+        return 0;
+      } catch (e) {
+        sink.abort();
+        throw e;
       }
     }
     if (a.elf) {

@@ -17,6 +17,7 @@ import { memMapSections, sparseLayout } from '../../../src/kdump/filter/memmap.j
 import { X86_64PageTables } from '../../../src/kdump/filter/pagetable.js';
 import { planLevel } from '../../../src/kdump/filter/rules.js';
 import { bytesReader } from '../../../src/kdump/reader.js';
+import { split } from '../../../src/kdump/save/elf-writer.js';
 import { writeKdumpCompressed } from '../../../src/kdump/save/kdump-writer.js';
 import { PhysMemory } from '../../../src/kdump/save/phys.js';
 import { openFileSink } from '../../../src/kdump/save/sink.js';
@@ -30,6 +31,7 @@ import {
   PHYS_START,
   SynthMemory,
   type SynthPage,
+  TEXT_SIZE,
   VMEMMAP,
   writeMemMap,
 } from '../../helpers/build-vmcore.js';
@@ -288,5 +290,69 @@ describe('vmcore save -d 31 on the synthetic dump', () => {
     assert.equal(await main(['vmcore', 'save', '-d', '31', '-c', '--json', src, dest], { io }), 0, io.err);
     assert.match(io.err, /applying level 17 instead of 31; the header records 17/);
     assert.equal(KdumpSubHeader.decode(new Uint8Array(readFileSync(dest)), PS).dump_level, 17);
+  });
+});
+
+describe('vmcore save -E -d: filtered ELF as makedumpfile lays it out', () => {
+  it('splits a PT_LOAD at >= 256 excluded pages; shorter runs stay data; a tail stays in p_memsz only', () => {
+    const seg = {
+      index: 1,
+      paddr: 0x10_0000n,
+      vaddr: 0xffff_8880_0010_0000n,
+      offset: 0x2000n,
+      filesz: 0n,
+      memsz: 0n,
+    };
+    seg.filesz = seg.memsz = BigInt(1000 * PS);
+    const base = 0x100;
+    const out = new Set([...range(10, 20), ...range(300, 600), ...range(900, 1000)].map((p) => p - F + base));
+    const pieces = split(seg, PS, (pfn) => (out.has(pfn) ? 1 : 0));
+    assert.deepEqual(
+      pieces.map((p) => [p.paddr, p.memsz / PS, p.filesz / PS]),
+      [
+        [0x10_0000n, 600, 300],
+        [0x10_0000n + BigInt(600 * PS), 400, 300],
+      ],
+    );
+    const run255 = new Set(range(10, 265).map((p) => p - F + base));
+    assert.equal(split(seg, PS, (pfn) => (run255.has(pfn) ? 1 : 0)).length, 1, '255 pages do not split');
+  });
+
+  it('-E -d 31 on the synthetic dump: PT_NOTE first, notes verbatim, loads keep their bytes and p_vaddr', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kexec-ts-filter-elf-'));
+    try {
+      const { elf } = synth();
+      const src = join(dir, 'vmcore');
+      const dest = join(dir, 'filtered.elf');
+      writeFileSync(src, elf);
+      const io = captureIo();
+      assert.equal(await main(['vmcore', 'save', '-E', '-d', '31', '--json', src, dest], { io }), 0, io.err);
+      const r = JSON.parse(io.out.trim().split('\n').at(-1)!) as {
+        level: number;
+        format: string;
+        loads: number;
+      };
+      assert.deepEqual([r.format, r.level, r.loads], ['elf', 31, 2]);
+      const a = openElfVmcore(bytesReader(elf));
+      const b = openElfVmcore(bytesReader(new Uint8Array(readFileSync(dest))));
+      assert.equal(b.phdrs[0]!.p_type, 4, 'PT_NOTE first');
+      assert.equal(b.vmcoreinfoRaw, a.vmcoreinfoRaw);
+      // The text PT_LOAD covers pfns F..F+15; F+14 and F+15 (user pages) end it, so they stay in
+      // p_memsz only. The RAM PT_LOAD ends with a kept page: unchanged.
+      const text = BigInt(TEXT_SIZE);
+      assert.deepEqual(
+        b.loads.map((l) => [l.paddr, l.vaddr, l.memsz, l.filesz]),
+        [
+          [PHYS_START, START_KERNEL_MAP + PHYS_START, text, text - 2n * BigInt(PS)],
+          [PHYS_START, PAGE_OFFSET + PHYS_START, BigInt(MEM_SIZE), BigInt(MEM_SIZE)],
+        ],
+      );
+      for (const [x, y] of a.loads.map((l, i) => [l, b.loads[i]!] as const)) {
+        const n = Number(y.filesz);
+        assert.ok(Buffer.from(a.reader.read(Number(x.offset), n)).equals(b.reader.read(Number(y.offset), n)));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

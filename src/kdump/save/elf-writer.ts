@@ -1,0 +1,168 @@
+// `vmcore save -E -d LEVEL`: a filtered ELF vmcore laid out as makedumpfile writes one (research
+// kdump.md §3.5, makedumpfile.c write_elf_pages_cyclic): one PT_NOTE first (all notes verbatim), then
+// each input PT_LOAD in order, split where 256 or more consecutive pages are excluded. Shorter excluded
+// runs are written with their real bytes (a split costs a header and would fragment the file); excluded
+// pages at the end of a piece stay in p_memsz beyond p_filesz, so readers see them as absent, not as
+// data. p_vaddr advances with p_paddr (vmcore-dmesg needs it). For the ELF form zero pages (bit 1) must
+// be known before the headers are written, so they are found in a first read of the dumpable pages, as
+// makedumpfile does.
+import { encodeElfHeader } from '../../formats/elf/ehdr.js';
+import { type ElfPhdr, encodeProgramHeaders, PT_LOAD, PT_NOTE } from '../../formats/elf/phdr.js';
+import { type PageClass, planFilter } from '../filter/index.js';
+import type { ElfVmcore, LoadSegment } from '../vmcore-elf.js';
+import { copyNotes, READ_CHUNK } from './kdump-writer.js';
+import { PhysMemory } from './phys.js';
+import type { Sink } from './sink.js';
+
+/** makedumpfile.h PFN_EXCLUDED: runs at least this long split a PT_LOAD. */
+export const PFN_EXCLUDED = 256;
+const EHDR = 64;
+const PHDR = 56;
+/** PN_XNUM (gABI): more program headers need the section-0 escape, which we do not write. */
+const MAX_PHNUM = 0xfffe;
+
+export interface ElfFilterOptions {
+  level: number;
+  chunk?: number;
+  onWarning?: (message: string) => void;
+  onProgress?: (doneBytes: number, totalBytes: number) => void;
+}
+
+export interface ElfFilterStats {
+  format: 'elf';
+  levelRequested: number;
+  level: number;
+  verifiedKernel: string | null;
+  excluded: Record<PageClass, number> | null;
+  zeroPages: number;
+  loads: number;
+  bytes: number;
+}
+
+interface Piece {
+  seg: LoadSegment;
+  paddr: bigint;
+  memsz: number;
+  filesz: number;
+}
+
+export function writeFilteredElf(vm: ElfVmcore, sink: Sink, opts: ElfFilterOptions): ElfFilterStats {
+  const pageSize = Number(vm.vmcoreinfo?.pageSize ?? 4096) || 4096;
+  const phys = new PhysMemory(vm, pageSize);
+  const filter = planFilter(vm, phys, opts.level);
+  for (const w of filter.warnings) opts.onWarning?.(w);
+  if (filter.level !== opts.level) {
+    opts.onWarning?.(`applying level ${filter.level} instead of ${opts.level}`);
+  }
+  const excluded = filter.exclusion?.excluded.slice() ?? new Uint8Array(Math.ceil(phys.maxMapnr / 8));
+  const chunkPages = Math.max(1, Math.floor((opts.chunk ?? READ_CHUNK) / pageSize));
+  let zeroPages = 0;
+  if (filter.level & 1) {
+    const zero = Buffer.alloc(pageSize);
+    const buf = new Uint8Array(chunkPages * pageSize);
+    for (const { pfn, count } of phys.chunks(chunkPages, excluded)) {
+      const pages = phys.readPages(pfn, count, buf);
+      for (let i = 0; i < count; i++) {
+        if (zero.equals(pages.subarray(i * pageSize, (i + 1) * pageSize))) {
+          excluded[(pfn + i) >> 3]! |= 1 << ((pfn + i) & 7);
+          zeroPages++;
+        }
+      }
+    }
+  }
+  const isOut = (pfn: number) => (excluded[pfn >> 3] ?? 0) & (1 << (pfn & 7));
+  const pieces = vm.loads.flatMap((s) => split(s, pageSize, isOut));
+  if (pieces.length + 1 > MAX_PHNUM) {
+    throw new RangeError(`${pieces.length} PT_LOADs after filtering: more than ELF can number`);
+  }
+  const notes = copyNotes(vm).data;
+  const noteOff = EHDR + (pieces.length + 1) * PHDR;
+  let off = noteOff + notes.byteLength;
+  const phdrs: ElfPhdr[] = [
+    {
+      p_type: PT_NOTE,
+      p_flags: 0,
+      p_offset: BigInt(noteOff),
+      p_vaddr: 0n,
+      p_paddr: 0n,
+      p_filesz: BigInt(notes.byteLength),
+      p_memsz: BigInt(notes.byteLength),
+      p_align: 0n,
+    },
+  ];
+  const total = pieces.reduce((n, p) => n + p.filesz, off);
+  const buf = new Uint8Array(chunkPages * pageSize);
+  for (const p of pieces) {
+    const delta = p.paddr - p.seg.paddr;
+    phdrs.push({
+      p_type: PT_LOAD,
+      p_flags: vm.phdrs[p.seg.index]?.p_flags ?? 7,
+      p_offset: p.filesz ? BigInt(off) : 0n,
+      p_vaddr: p.seg.vaddr === 0n ? 0n : BigInt.asUintN(64, p.seg.vaddr + delta),
+      p_paddr: p.paddr,
+      p_filesz: BigInt(p.filesz),
+      p_memsz: BigInt(p.memsz),
+      p_align: 0n,
+    });
+    for (let done = 0; done < p.filesz; done += buf.byteLength) {
+      const n = Math.min(buf.byteLength, p.filesz - done);
+      const part = buf.subarray(0, n);
+      readSegment(vm, p.seg, Number(delta) + done, part);
+      sink.pwrite(part, off + done);
+      opts.onProgress?.(off + done + n, total);
+    }
+    off += p.filesz;
+  }
+  sink.pwrite(notes, noteOff);
+  const header = { ...vm.header, e_phoff: BigInt(EHDR), e_shoff: 0n, e_phnum: phdrs.length, e_flags: 0 };
+  const head = new Uint8Array(noteOff);
+  encodeElfHeader({ ...header, e_shnum: 0, e_shstrndx: 0, e_shentsize: 0 }, head);
+  encodeProgramHeaders(phdrs, header, head);
+  sink.pwrite(head, 0);
+  return {
+    format: 'elf',
+    levelRequested: opts.level,
+    level: filter.level,
+    verifiedKernel: filter.verifiedKernel ?? null,
+    excluded: filter.exclusion?.counts ?? null,
+    zeroPages,
+    loads: pieces.length,
+    bytes: off,
+  };
+}
+
+/** One input PT_LOAD cut where >= PFN_EXCLUDED consecutive pages are excluded (makedumpfile's rule). */
+export function split(s: LoadSegment, pageSize: number, isOut: (pfn: number) => number): Piece[] {
+  const ps = BigInt(pageSize);
+  const end = s.paddr + s.memsz;
+  const out: Piece[] = [];
+  let cur: Piece = { seg: s, paddr: s.paddr, memsz: 0, filesz: 0 };
+  let run = 0;
+  for (let a = s.paddr; a < end; ) {
+    const pfn = a / ps;
+    const b = (pfn + 1n) * ps < end ? (pfn + 1n) * ps : end;
+    const len = Number(b - a);
+    if (isOut(Number(pfn))) {
+      run++;
+      cur.memsz += len;
+    } else if (run >= PFN_EXCLUDED) {
+      out.push(cur);
+      cur = { seg: s, paddr: a, memsz: len, filesz: len };
+      run = 0;
+    } else {
+      cur.memsz += len;
+      cur.filesz = cur.memsz; // a short excluded run is written as data
+      run = 0;
+    }
+    a = b;
+  }
+  out.push(cur);
+  return out;
+}
+
+/** Bytes of segment `s` from `at`, zero beyond p_filesz (as /proc/vmcore reads them). */
+function readSegment(vm: ElfVmcore, s: LoadSegment, at: number, into: Uint8Array): void {
+  into.fill(0);
+  const stored = Math.max(0, Math.min(into.byteLength, Number(s.filesz) - at));
+  if (stored > 0) into.set(vm.reader.read(Number(s.offset) + at, stored));
+}
