@@ -3,6 +3,7 @@
 // an optional `export `, values optionally in single or double quotes. Unknown keys and bad values are
 // errors that name the line, so a typo cannot silently leave a machine unprotected.
 import { UsageError } from '../../errors.js';
+import { PAGE_COMPRESSIONS, type PageCompression } from '../compressed/codec.js';
 
 export const CONFIG_PATH = '/etc/kexec-ts/kdump.conf';
 /** Where `kdump build-initrd` writes by default and where `kdump load` looks for the capture initramfs. */
@@ -21,9 +22,21 @@ export const DEFAULT_TARGET = '/var/crash';
 
 export const ACTIONS = ['reboot', 'poweroff', 'shell'] as const;
 export type Action = (typeof ACTIONS)[number];
-/** makedumpfile's compressions; only `none` (ELF) is written until the kdump-compressed writer lands. */
-export const COMPRESSIONS = ['none', 'zlib', 'lzo', 'snappy', 'zstd'] as const;
-export type CompressionName = (typeof COMPRESSIONS)[number];
+/** makedumpfile's per-page compressions (kdump-compressed output only). */
+export const COMPRESSIONS = PAGE_COMPRESSIONS;
+export type CompressionName = PageCompression;
+/** `elf`: a full copy of /proc/vmcore; `kdump`: makedumpfile's kdump-compressed format. */
+export const FORMATS = ['elf', 'kdump'] as const;
+export type DumpFormat = (typeof FORMATS)[number];
+/**
+ * What FORMAT=kdump uses when COMPRESSION or DUMP_LEVEL is not given. LZO: the fastest of the four per
+ * core (research kdump.md §0.10: 247 MiB/s against zlib's 32-36), about the same size as snappy, and
+ * the only fast one Debian 12's makedumpfile 1.7.2 and crash both read. Level 31, as Debian's
+ * kdump-tools (MAKEDUMP_ARGS="-c -d 31"): zero, cache, user and free pages out; kernels the filter has
+ * not verified fall back to a lower level, which the dump's header records.
+ */
+export const KDUMP_DEFAULT_COMPRESSION: CompressionName = 'lzo';
+export const KDUMP_DEFAULT_LEVEL = 31;
 
 export interface KdumpConfig {
   /** Capture kernel; undefined = /boot/vmlinuz-$(uname -r) of the running kernel. */
@@ -32,8 +45,11 @@ export interface KdumpConfig {
   append: string;
   /** A directory, or a block device (/dev/...) that the capture /init mounts. */
   target: string;
-  /** makedumpfile -d bit mask, 0..31; only 0 (everything) until page filtering lands. */
+  /** How the dump is written; elf unless the file sets FORMAT, COMPRESSION or DUMP_LEVEL. */
+  format: DumpFormat;
+  /** makedumpfile -d bit mask, 0..31 (kdump format only). */
   dumpLevel: number;
+  /** Per-page compression (kdump format only; `none` for elf). */
   compression: CompressionName;
   action: Action;
   /** Kernel modules the capture /init loads, in order (names or paths), e.g. the target's disk driver. */
@@ -47,6 +63,7 @@ export const KEYS = [
   'INITRD',
   'APPEND',
   'TARGET',
+  'FORMAT',
   'DUMP_LEVEL',
   'COMPRESSION',
   'ACTION',
@@ -60,6 +77,7 @@ export function defaultConfig(source = 'defaults'): KdumpConfig {
     initrd: DEFAULT_INITRD,
     append: DEFAULT_APPEND,
     target: DEFAULT_TARGET,
+    format: 'elf',
     dumpLevel: 0,
     compression: 'none',
     action: 'reboot',
@@ -114,6 +132,7 @@ const noExpand = 'the file is read, not run by a shell: write values literally';
 export function parseKdumpConfig(text: string, path = CONFIG_PATH): KdumpConfig {
   const cfg = defaultConfig(path);
   const lines = text.split('\n');
+  const given = new Map<Key, number>();
   for (let i = 0; i < lines.length; i++) {
     const n = i + 1;
     const line = lines[i]!.replace(/\r$/, '').trim();
@@ -123,8 +142,41 @@ export function parseKdumpConfig(text: string, path = CONFIG_PATH): KdumpConfig 
     const key = m[1]!;
     if (!(KEYS as readonly string[]).includes(key)) fail(path, n, `unknown key '${key}'`);
     setKey(cfg, key as Key, unquote(m[2]!, path, n), path, n);
+    given.set(key as Key, n);
   }
+  resolveFormat(cfg, given, path);
   return cfg;
+}
+
+/**
+ * FORMAT when not given: kdump if COMPRESSION or DUMP_LEVEL is set, else elf (a full copy). FORMAT=kdump
+ * fills what is not given with the kdump defaults; FORMAT=elf refuses both (the ELF copy can neither
+ * compress nor filter pages).
+ */
+function resolveFormat(cfg: KdumpConfig, given: Map<Key, number>, path: string): void {
+  const level = given.get('DUMP_LEVEL');
+  const compression = given.get('COMPRESSION');
+  const format = given.get('FORMAT');
+  if (format === undefined) cfg.format = level !== undefined || compression !== undefined ? 'kdump' : 'elf';
+  if (cfg.format === 'elf') {
+    const bad =
+      level !== undefined && cfg.dumpLevel !== 0
+        ? level
+        : compression !== undefined && cfg.compression !== 'none'
+          ? compression
+          : undefined;
+    if (bad !== undefined) {
+      fail(
+        path,
+        bad,
+        'FORMAT=elf copies every page uncompressed',
+        'set FORMAT=kdump to filter or compress pages',
+      );
+    }
+    return;
+  }
+  if (compression === undefined) cfg.compression = KDUMP_DEFAULT_COMPRESSION;
+  if (level === undefined) cfg.dumpLevel = KDUMP_DEFAULT_LEVEL;
 }
 
 function setKey(cfg: KdumpConfig, key: Key, value: string, path: string, n: number): void {
@@ -141,6 +193,12 @@ function setKey(cfg: KdumpConfig, key: Key, value: string, path: string, n: numb
     case 'TARGET':
       cfg.target = absolute(value === '' ? DEFAULT_TARGET : value.replace(/(.)\/+$/, '$1'), key, path, n);
       return;
+    case 'FORMAT': {
+      if (!(FORMATS as readonly string[]).includes(value))
+        fail(path, n, `FORMAT must be one of ${FORMATS.join('|')}, got '${value}'`);
+      cfg.format = value as DumpFormat;
+      return;
+    }
     case 'DUMP_LEVEL': {
       if (!/^\d+$/.test(value) || Number(value) > 31)
         fail(path, n, `DUMP_LEVEL must be 0..31 (a makedumpfile -d mask), got '${value}'`);
@@ -170,14 +228,12 @@ function absolute(value: string, key: string, path: string, n: number): string {
   return value;
 }
 
-/** What `save` can honour today; the rest falls back to a full ELF dump (never no dump). */
+/** A note for `kdump status` about what the options will really do, or undefined. */
 export function unsupportedDumpOptions(cfg: KdumpConfig): string | undefined {
-  const parts: string[] = [];
-  if (cfg.compression !== 'none') parts.push(`COMPRESSION=${cfg.compression}`);
-  if (cfg.dumpLevel !== 0) parts.push(`DUMP_LEVEL=${cfg.dumpLevel}`);
-  return parts.length
-    ? `${parts.join(' and ')} need the kdump-compressed writer; a full ELF vmcore is written instead`
-    : undefined;
+  if (cfg.format === 'kdump' && cfg.dumpLevel & ~1) {
+    return `DUMP_LEVEL=${cfg.dumpLevel} filters by struct page on kernels the filter has verified (docs/kdump.md); on others a lower level is applied and recorded in the dump`;
+  }
+  return undefined;
 }
 
 /** The file's text through `read` (Sys.readText); no file means the defaults. */
@@ -195,6 +251,7 @@ export function formatKdumpConfig(cfg: KdumpConfig, kernel: string): string {
     `INITRD=${q(cfg.initrd)}`,
     `APPEND=${q(cfg.append)}`,
     `TARGET=${q(cfg.target)}`,
+    `FORMAT=${cfg.format}`,
     `DUMP_LEVEL=${cfg.dumpLevel}`,
     `COMPRESSION=${cfg.compression}`,
     `ACTION=${cfg.action}`,

@@ -8,14 +8,16 @@ import { LINUX_REBOOT_CMD_POWER_OFF, LINUX_REBOOT_CMD_RESTART, type Sys } from '
 import { formatKernelLog, readKernelLog } from '../dmesg/index.js';
 import type { RandomAccessReader } from '../reader.js';
 import { saveElfVmcore } from '../save.js';
+import { writeKdumpCompressed } from '../save/kdump-writer.js';
+import { openFileSink } from '../save/sink.js';
 import { openElfVmcore } from '../vmcore-elf.js';
-import { type Action, type KdumpConfig, unsupportedDumpOptions } from './config.js';
+import type { Action, KdumpConfig } from './config.js';
 
 export interface ServiceSaveResult {
   dir: string;
   /** Files in the order they were completed (dmesg.txt before vmcore). */
   files: { name: string; bytes: number; ms: number }[];
-  /** What went wrong but did not stop the save (dmesg unreadable, options not supported yet). */
+  /** What went wrong but did not stop the save (dmesg unreadable, a dump level lowered by the filter). */
   warnings: string[];
 }
 
@@ -84,19 +86,40 @@ export function kdumpSave(
   writeDurable(join(dir, 'dmesg.txt'), bytes);
   result.files.push({ name: 'dmesg.txt', bytes: bytes.byteLength, ms: performance.now() - t0 });
   log(`kdump save: dmesg.txt ${bytes.byteLength} bytes`);
-  const unsupported = unsupportedDumpOptions(cfg);
-  if (unsupported) {
-    result.warnings.push(unsupported);
-    log(`kdump save: ${unsupported}`);
-  }
   let last = 0;
-  const r = saveElfVmcore(vm, join(dir, 'vmcore'), {
-    onProgress: (done, total) => {
-      const pct = Math.floor((done / total) * 10);
-      if (pct > last) log(`kdump save: vmcore ${pct * 10}%`);
-      last = pct;
-    },
-  });
+  const onProgress = (done: number, total: number) => {
+    const pct = Math.floor((done / total) * 10);
+    if (pct > last) log(`kdump save: vmcore ${pct * 10}%`);
+    last = pct;
+  };
+  const dest = join(dir, 'vmcore');
+  const t1 = performance.now();
+  if (cfg.format === 'kdump') {
+    // FORMAT=kdump: makedumpfile's format, written under a temporary name and renamed when complete.
+    const sink = openFileSink(dest);
+    try {
+      const s = writeKdumpCompressed(vm, sink, {
+        level: cfg.dumpLevel,
+        compression: cfg.compression,
+        onProgress,
+        onWarning: (w) => {
+          result.warnings.push(w);
+          log(`kdump save: ${w}`);
+        },
+      });
+      sink.commit();
+      const ms = performance.now() - t1;
+      result.files.push({ name: 'vmcore', bytes: s.bytes, ms });
+      log(
+        `kdump save: vmcore kdump-compressed (${cfg.compression}, level ${s.level}) ${s.bytes} bytes in ${(ms / 1000).toFixed(1)} s`,
+      );
+    } catch (e) {
+      sink.abort(sink.written === 0 ? undefined : `${dest}.incomplete`);
+      throw e;
+    }
+    return result;
+  }
+  const r = saveElfVmcore(vm, dest, { onProgress });
   result.files.push({ name: 'vmcore', bytes: r.bytes, ms: r.ms });
   log(`kdump save: vmcore ${r.bytes} bytes in ${(r.ms / 1000).toFixed(1)} s`);
   return result;

@@ -32,7 +32,35 @@ describe('kdump.conf', () => {
     assert.equal(c.initrd, DEFAULT_INITRD);
     assert.equal(c.kernel, undefined);
     assert.equal(c.action, 'reboot');
+    assert.equal(c.format, 'elf');
+    assert.equal(c.compression, 'none');
+    assert.equal(c.dumpLevel, 0);
     assert.equal(unsupportedDumpOptions(c), undefined);
+  });
+
+  it('FORMAT, COMPRESSION and DUMP_LEVEL: implied format, kdump defaults lzo and 31, elf refuses both', () => {
+    const pick = (text: string) => {
+      const c = parseKdumpConfig(text, P);
+      return [c.format, c.compression, c.dumpLevel];
+    };
+    assert.deepEqual(pick(''), ['elf', 'none', 0]);
+    assert.deepEqual(pick('FORMAT=elf'), ['elf', 'none', 0]);
+    assert.deepEqual(pick('FORMAT=kdump'), ['kdump', 'lzo', 31]);
+    assert.deepEqual(pick('COMPRESSION=snappy'), ['kdump', 'snappy', 31]);
+    assert.deepEqual(pick('DUMP_LEVEL=1'), ['kdump', 'lzo', 1]);
+    assert.deepEqual(pick('FORMAT=kdump\nCOMPRESSION=none\nDUMP_LEVEL=0'), ['kdump', 'none', 0]);
+    assert.deepEqual(pick('FORMAT=elf\nCOMPRESSION=none\nDUMP_LEVEL=0'), ['elf', 'none', 0]);
+    assert.match(parseError('FORMAT=elf\nCOMPRESSION=zlib').message, /:2: FORMAT=elf copies every page/);
+    assert.match(parseError('DUMP_LEVEL=31\nFORMAT=elf').message, /:1: FORMAT=elf copies every page/);
+    assert.match(parseError('FORMAT=xz').message, /:1: FORMAT must be one of elf\|kdump, got 'xz'/);
+    assert.equal(unsupportedDumpOptions(parseKdumpConfig('DUMP_LEVEL=1', P)), undefined);
+    const k = parseKdumpConfig('FORMAT=kdump', P);
+    assert.match(
+      unsupportedDumpOptions(k) ?? '',
+      /DUMP_LEVEL=31 filters by struct page on kernels the filter has verified/,
+    );
+    const back = parseKdumpConfig(formatKdumpConfig(k, '/boot/vmlinuz'), 'image');
+    assert.deepEqual({ ...back, source: P }, { ...k, kernel: '/boot/vmlinuz' });
   });
 
   it('every key, comments, export, quotes, CRLF', () => {
@@ -61,7 +89,8 @@ describe('kdump.conf', () => {
     assert.equal(c.action, 'poweroff');
     assert.deepEqual(c.modules, ['virtio_blk', '/lib/modules/x/ext4.ko']);
     assert.equal(c.source, P);
-    assert.match(unsupportedDumpOptions(c) ?? '', /COMPRESSION=zstd and DUMP_LEVEL=31 .* full ELF vmcore/);
+    assert.equal(c.format, 'kdump', 'implied by DUMP_LEVEL and COMPRESSION');
+    assert.match(unsupportedDumpOptions(c) ?? '', /DUMP_LEVEL=31 filters by struct page/);
   });
 
   it('APPEND= empty means no capture options; INITRD= empty means the default', () => {
