@@ -2,10 +2,10 @@
 // memory. The struct page pass (../filter) runs first and decides bitmap 2 (zero pages stay dumpable
 // and share one zero-page descriptor, as makedumpfile does), so the descriptor count is known before any
 // page is read: descriptors and page data go to their two regions through two buffers in one sequential
-// pass over the dumpable pages, read in chunks (4 MiB by default).
+// pass over the dumpable pages, read in chunks (1 MiB by default).
 import { EM_X86_64 } from '../../formats/elf/ehdr.js';
 import { PT_NOTE } from '../../formats/elf/phdr.js';
-import { COMPRESSION_FLAG, type PageCompression, pageCompressor } from '../compressed/codec.js';
+import { COMPRESSION_FLAG, type PageCompression } from '../compressed/codec.js';
 import {
   DISK_DUMP_HEADER_SIZE,
   DiskDumpHeader,
@@ -22,11 +22,12 @@ import {
 import { type PageClass, planFilter } from '../filter/index.js';
 import { NT_PRSTATUS } from '../prstatus.js';
 import type { ElfVmcore } from '../vmcore-elf.js';
+import { openPageCompressor } from './page-compressor.js';
 import { bitmapSlice, PhysMemory } from './phys.js';
 import type { Sink } from './sink.js';
 
 export type Compression = PageCompression;
-export const READ_CHUNK = 4 << 20;
+export const READ_CHUNK = 1 << 20;
 const DESC_BATCH = 4096;
 
 export interface KdumpSaveOptions {
@@ -117,17 +118,23 @@ export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveO
     descPos += descCount * PAGE_DESC_SIZE;
     descCount = 0;
   };
+  // page_desc: offset (u64), size (u32), flags (u32), page_flags (u64), little-endian. Offsets are
+  // written as two u32 halves: a BigInt per page would be garbage the GC has to collect.
   const addDesc = (offset: number, size: number, flags: number) => {
     const at = descCount * PAGE_DESC_SIZE;
-    descView.setBigUint64(at, BigInt(offset), true);
+    descView.setUint32(at, offset % 2 ** 32, true);
+    descView.setUint32(at + 4, Math.floor(offset / 2 ** 32), true);
     descView.setUint32(at + 8, size, true);
     descView.setUint32(at + 12, flags, true);
-    descView.setBigUint64(at + 16, 0n, true);
+    descView.setUint32(at + 16, 0, true);
+    descView.setUint32(at + 20, 0, true);
     if (++descCount === DESC_BATCH) flushDescs();
   };
 
+  const compressor = openPageCompressor(opts.compression, pageSize);
+  const room = Math.max(pageSize, compressor?.bound ?? 0);
   const chunkBytes = Math.max(pageSize, opts.chunk ?? READ_CHUNK);
-  const data = new Uint8Array(chunkBytes + pageSize);
+  const data = new Uint8Array(chunkBytes + room);
   let dataLen = 0;
   let dataPos = layout.dataStart;
   const flushData = () => {
@@ -139,34 +146,40 @@ export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveO
   let zeroOffset = -1;
   if (level & 1) {
     zeroOffset = dataPos;
-    data.set(zero, 0);
-    dataLen = pageSize;
+    dataLen = pageSize; // data starts zeroed
   }
-  const compress = pageCompressor(opts.compression);
+  // The loop allocates nothing per page: zero test, compression and raw copies work on offsets into
+  // one read buffer and one output buffer (steady RSS, docs/kdump.md "Measured").
   const chunkPages = Math.floor(chunkBytes / pageSize);
-  const buf = new Uint8Array(chunkPages * pageSize);
+  const buf = Buffer.alloc(chunkPages * pageSize);
   let done = 0;
-  for (const { pfn, count } of phys.chunks(chunkPages, excluded)) {
-    const pages = phys.readPages(pfn, count, buf);
-    for (let i = 0; i < count; i++) {
-      const page = Buffer.from(pages.buffer, pages.byteOffset + i * pageSize, pageSize);
-      if (zeroOffset >= 0 && page.equals(zero)) {
-        stats.zeroPages++;
-        addDesc(zeroOffset, pageSize, 0);
-        continue;
+  try {
+    for (const { pfn, count } of phys.chunks(chunkPages, excluded)) {
+      phys.readPages(pfn, count, buf);
+      for (let i = 0, off = 0; i < count; i++, off += pageSize) {
+        if (zeroOffset >= 0 && buf.compare(zero, 0, pageSize, off, off + pageSize) === 0) {
+          stats.zeroPages++;
+          addDesc(zeroOffset, pageSize, 0);
+          continue;
+        }
+        if (dataLen + room > data.byteLength) flushData();
+        const n = compressor ? compressor.compressInto(buf, off, data, dataLen) : 0;
+        if (n > 0) {
+          stats.compressedPages++;
+          addDesc(dataPos + dataLen, n, status);
+          dataLen += n;
+        } else {
+          stats.rawPages++;
+          addDesc(dataPos + dataLen, pageSize, 0);
+          buf.copy(data, dataLen, off, off + pageSize);
+          dataLen += pageSize;
+        }
       }
-      const packed = compress(page);
-      const out = packed && packed.byteLength < pageSize ? packed : page;
-      const flags = out === page ? 0 : status;
-      if (out === page) stats.rawPages++;
-      else stats.compressedPages++;
-      if (dataLen + out.byteLength > data.byteLength) flushData();
-      addDesc(dataPos + dataLen, out.byteLength, flags);
-      data.set(out, dataLen);
-      dataLen += out.byteLength;
+      done += count;
+      opts.onProgress?.(done, dumpable);
     }
-    done += count;
-    opts.onProgress?.(done, dumpable);
+  } finally {
+    compressor?.close();
   }
   flushData();
   flushDescs();

@@ -1,0 +1,129 @@
+// One compression context per dump, reused for every page. `deflateSync`/`zstdCompressSync` build a
+// whole zlib stream object per call (a Transform stream, fresh native state, a 16 KiB output buffer),
+// and that garbage, freed only at GC, was ~100 MB of the peak RSS of `vmcore save -c` (docs/kdump.md).
+// Here the stream object is created once and its native handle is driven directly: writeSync with the
+// finishing flush compresses one page straight into the caller's buffer. The bytes are identical to
+// deflateSync/zstdCompressSync with the same options (checked page by page on the lab's real dump, and
+// in test/unit/kdump/page-compressor.test.ts), so readers see the same per-page streams: a complete zlib
+// stream that makedumpfile and crash pass to uncompress(), a complete zstd frame for ZSTD_decompress().
+//
+// The handle (`_handle.writeSync`, `_writeState`) is what Node's own zlibBufferSync uses, but it is not
+// a documented API: when it is missing the compressor falls back to the one-shot calls. LZO and snappy
+// (compressed/codec.ts) keep no native context between pages; they are wrapped as they are.
+import { constants, Deflate, deflateSync, ZstdCompress, zstdCompressSync } from 'node:zlib';
+import { type PageCompression, pageCompressor as oneShotCodec } from '../compressed/codec.js';
+
+export interface PageCompressor {
+  /**
+   * Compresses `src[srcOff, srcOff + pageSize)` into `dst` at `dstOff` (room for `bound` bytes needed).
+   * Returns the compressed length, or 0 when it is not smaller than the page (store the page raw).
+   */
+  compressInto(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): number;
+  /** Output room compressInto may use: enough for any page (compressBound plus frame overhead). */
+  readonly bound: number;
+  /** Frees the native context. */
+  close(): void;
+}
+
+// zlib level 1 (makedumpfile -c calls compress2(..., Z_BEST_SPEED)); zstd level 1 (makedumpfile
+// --zstd: ZSTD_compressCCtx(..., 1)). research kdump.md §3.4.
+const ZLIB_OPTS = { level: constants.Z_BEST_SPEED };
+const ZSTD_OPTS = { params: { [constants.ZSTD_c_compressionLevel]: 1 } };
+
+interface NativeHandle {
+  writeSync(
+    flush: number,
+    input: Uint8Array,
+    inOff: number,
+    inLen: number,
+    out: Uint8Array,
+    outOff: number,
+    outLen: number,
+  ): void;
+  reset(): void;
+}
+interface StreamInternals {
+  _handle?: NativeHandle;
+  _writeState?: Uint32Array;
+  destroyed: boolean;
+  close(): void;
+  on(event: 'error', fn: (e: Error) => void): void;
+}
+
+/** The compressor for a dump's pages; undefined for `none` (pages stored raw). */
+export function openPageCompressor(kind: PageCompression, pageSize: number): PageCompressor | undefined {
+  if (kind === 'none') return undefined;
+  if (kind === 'zlib' || kind === 'zstd') return reusedContext(kind, pageSize);
+  const compress = oneShotCodec(kind);
+  return {
+    bound: pageSize,
+    compressInto(src, srcOff, dst, dstOff) {
+      const out = compress(src.subarray(srcOff, srcOff + pageSize));
+      if (!out || out.byteLength >= pageSize) return 0;
+      dst.set(out, dstOff);
+      return out.byteLength;
+    },
+    close() {},
+  };
+}
+
+function reusedContext(kind: 'zlib' | 'zstd', pageSize: number): PageCompressor {
+  // zlib's compressBound is len + len/4096 + len/16384 + 13 (+ 5 per 16 KiB stored block); zstd's is
+  // len + len/256 + (128 KiB - len)/2048 plus an 18-byte frame header. A page plus a quarter covers both.
+  const bound = pageSize + (pageSize >> 2) + 64;
+  const make = () => (kind === 'zlib' ? new Deflate(ZLIB_OPTS) : new ZstdCompress(ZSTD_OPTS));
+  let stream = make() as unknown as StreamInternals;
+  if (typeof stream._handle?.writeSync !== 'function' || !(stream._writeState instanceof Uint32Array)) {
+    stream.close();
+    return oneShot(kind, pageSize, bound);
+  }
+  let error: Error | undefined;
+  const watch = (s: StreamInternals) => s.on('error', (e) => (error = e));
+  watch(stream);
+  // Z_FINISH ends the zlib stream (header, deflate data, adler32); zlib then needs deflateReset, which
+  // keeps level and strategy. ZSTD_e_end ends the frame, and the next call starts a new one with the
+  // same parameters; Node's zstd reset() would build a fresh context with default parameters.
+  const finish = kind === 'zlib' ? constants.Z_FINISH : constants.ZSTD_e_end;
+  return {
+    bound,
+    compressInto(src, srcOff, dst, dstOff) {
+      const handle = stream._handle;
+      const state = stream._writeState;
+      if (!handle || !state || dst.byteLength - dstOff < bound) throw new RangeError('compressInto: no room');
+      handle.writeSync(finish, src, srcOff, pageSize, dst, dstOff, bound);
+      if (error || stream.destroyed) {
+        throw new Error(`${kind} page compression failed: ${error?.message ?? 'stream closed'}`);
+      }
+      const availOut = state[0]!;
+      const availIn = state[1]!;
+      if (availOut === 0 || availIn !== 0) {
+        // Cannot happen with `bound` room; start over with a fresh context rather than a half frame.
+        stream.close();
+        stream = make() as unknown as StreamInternals;
+        watch(stream);
+        return 0;
+      }
+      if (kind === 'zlib') handle.reset();
+      const n = bound - availOut;
+      return n < pageSize ? n : 0;
+    },
+    close() {
+      stream.close();
+    },
+  };
+}
+
+/** The documented one-shot calls (a context per page); used only when the handle is not there. */
+function oneShot(kind: 'zlib' | 'zstd', pageSize: number, bound: number): PageCompressor {
+  return {
+    bound,
+    compressInto(src, srcOff, dst, dstOff) {
+      const page = src.subarray(srcOff, srcOff + pageSize);
+      const out = kind === 'zlib' ? deflateSync(page, ZLIB_OPTS) : zstdCompressSync(page, ZSTD_OPTS);
+      if (out.byteLength >= pageSize) return 0;
+      dst.set(out, dstOff);
+      return out.byteLength;
+    },
+    close() {},
+  };
+}
