@@ -11,7 +11,7 @@
 // a documented API: when it is missing the compressor falls back to the one-shot calls. LZO and snappy
 // (compressed/codec.ts) keep no native context between pages; they are wrapped as they are.
 import { constants, Deflate, deflateSync, ZstdCompress, zstdCompressSync } from 'node:zlib';
-import { type PageCompression, pageCompressor as oneShotCodec } from '../compressed/codec.js';
+import { pageCompressor as oneShotCodec, type PageCompression } from '../compressed/codec.js';
 
 export interface PageCompressor {
   /**
