@@ -123,6 +123,8 @@ export async function benchVmcore(log: (s: string) => void = () => {}): Promise<
       ['save -d 1 -c (zlib)', ['-d', '1', '-c'], 'makedumpfile -d 1 -c', ['-d', '1', '-c']],
       ['save -d 1 --zstd', ['-d', '1', '--zstd'], 'makedumpfile -d 1 -l', ['-d', '1', '-l']],
       ['save -d 1 (no compression)', ['-d', '1'], 'makedumpfile -d 1', ['-d', '1']],
+      ['save -d 31 -c (zlib)', ['-d', '31', '-c'], 'makedumpfile -d 31 -c', ['-d', '31', '-c']],
+      ['save -E -d 31 (ELF)', ['-E', '-d', '31'], 'makedumpfile -E -d 31', ['-E', '-d', '31']],
     ] as const) {
       log(`${input}: ${task}`);
       const o = await timed([...cli, 'vmcore', 'save', ...ours, '--no-dmesg', '--force', file, out], out);
