@@ -5,6 +5,7 @@
 // private, user (anon mapping or hugetlb), hwpoison, offline. An excluded compound head excludes its
 // whole compound (2^order pages, order from the first tail page).
 import type { PfnRange } from '../save/phys.js';
+import type { Vmcoreinfo } from '../vmcoreinfo.js';
 import { memMapSections } from './memmap.js';
 import type { X86_64PageTables } from './pagetable.js';
 import { DL_CACHE, DL_CACHE_PRIVATE, DL_FREE, DL_USER, type PageRules } from './rules.js';
@@ -26,7 +27,7 @@ export interface Exclusion {
 
 export function excludePages(
   mem: X86_64PageTables,
-  info: Parameters<typeof memMapSections>[0],
+  info: Vmcoreinfo,
   rules: PageRules,
   level: number,
   ranges: readonly PfnRange[],
@@ -43,13 +44,14 @@ export function excludePages(
     offline: 0,
   };
   const valid = (pfn: number) => ranges.some((r) => pfn >= r.start && pfn < r.end);
-  const mark = (cls: PageClass, from: number, n: number) => {
+  /** Marks [from, from + n); pfns before `inRangeEnd` are known to be in a PT_LOAD (counted directly). */
+  const mark = (cls: PageClass, from: number, n: number, inRangeEnd: number) => {
     const to = Math.min(from + n, maxMapnr);
     for (let p = from; p < to; p++) {
       const bit = 1 << (p & 7);
       if (excluded[p >> 3]! & bit) continue;
       excluded[p >> 3]! |= bit;
-      if (valid(p)) counts[cls]++;
+      if (p < inRangeEnd || valid(p)) counts[cls]++;
     }
   };
   const sections = memMapSections(info, mem, maxMapnr, pageSize);
@@ -80,7 +82,7 @@ export function excludePages(
           if (pfn < skipTo) continue;
           const got = classify(dv, i, have, pfn, rules, level);
           if (!got) continue;
-          mark(got.cls, pfn, got.pages);
+          mark(got.cls, pfn, got.pages, r.end);
           skipTo = pfn + got.pages;
         }
       }
