@@ -1,13 +1,39 @@
-// A RandomAccessReader over a file with pread (readSync at a position): /proc/vmcore is several GiB and
-// Node has no mmap, so only the ranges asked for are read.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+// A RandomAccessReader over a file: /proc/vmcore is several GiB, so only the ranges asked for are read.
+// Two ways: positioned read() (readSync at a position), or mmap() windows (src/sys/mmap.ts), 4 MiB
+// like makedumpfile's MAP_REGION, mapped in turn as reads move through the file. For /proc/vmcore mmap
+// is the default: read() there maps and unmaps each old-memory page in the kernel (docs/kdump.md has
+// the numbers measured in a capture kernel). When mmap fails (a kernel without vmcore mmap, a file
+// system without it) the reader falls back to read() for good and says why in `fallback`.
+import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { FileError } from '../errors.js';
+import { type FileWindow, mapFileWindow } from '../sys/index.js';
 import { checkRange, type RandomAccessReader } from './reader.js';
 
 /** Largest single read we allow (the text ring and descriptor arrays are read whole). */
 export const MAX_READ = 1 << 30;
+/** mmap window: makedumpfile's MAP_REGION (4 MiB), a multiple of every page size. */
+export const MMAP_WINDOW = 4 << 20;
 
-export function openFileReader(path: string, size?: number): RandomAccessReader & { close(): void } {
+export type ReadMethod = 'read' | 'mmap';
+
+export interface FileReader extends RandomAccessReader {
+  /** Fills `into` with the bytes at `offset` (no allocation); throws TruncatedError past the end. */
+  readInto(into: Uint8Array, offset: number): void;
+  /** How bytes are read now ('read' after a fallback). */
+  readonly method: ReadMethod;
+  /** Why mmap was given up, when it was tried and failed. */
+  readonly fallback: string | undefined;
+  close(): void;
+}
+
+export interface FileReaderOptions {
+  /** 'auto' (default): mmap for files under /proc (i.e. /proc/vmcore), read() otherwise. */
+  mmap?: boolean | 'auto';
+  /** Size of the file when stat cannot tell (block devices report 0). */
+  size?: number;
+}
+
+export function openFileReader(path: string, opts: FileReaderOptions = {}): FileReader {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -17,24 +43,77 @@ export function openFileReader(path: string, size?: number): RandomAccessReader 
       hint: path === '/proc/vmcore' ? 'only a kdump capture kernel has /proc/vmcore' : undefined,
     });
   }
-  // Block devices report size 0; the caller may pass the size of what was written there.
   const st = fstatSync(fd);
-  const total = size ?? (st.isFile() ? st.size : Number.MAX_SAFE_INTEGER);
-  return {
+  const total = opts.size ?? (st.isFile() ? st.size : Number.MAX_SAFE_INTEGER);
+  const wantMmap = opts.mmap ?? 'auto';
+  let method: ReadMethod =
+    st.isFile() && (wantMmap === true || (wantMmap === 'auto' && underProc(path))) ? 'mmap' : 'read';
+  let fallback: string | undefined;
+  let win: FileWindow | undefined;
+
+  const pread = (into: Uint8Array, offset: number, from = 0) => {
+    for (let done = from; done < into.byteLength; ) {
+      const n = readSync(fd, into, done, into.byteLength - done, offset + done);
+      if (n === 0) checkRange(offset, into.byteLength, offset + done, path); // throws: file ended early
+      done += n;
+    }
+  };
+  const windowAt = (pos: number): FileWindow | undefined => {
+    const start = pos - (pos % MMAP_WINDOW);
+    if (win?.offset === start) return win;
+    win?.unmap();
+    win = undefined;
+    try {
+      win = mapFileWindow(fd, start, Math.min(MMAP_WINDOW, total - start));
+    } catch (e) {
+      method = 'read';
+      fallback = (e as Error).message;
+    }
+    return win;
+  };
+
+  const reader: FileReader = {
     size: total,
-    read(offset, length) {
-      checkRange(offset, length, Math.min(total, offset + MAX_READ), path);
-      const out = Buffer.alloc(length);
+    get method() {
+      return method;
+    },
+    get fallback() {
+      return fallback;
+    },
+    readInto(into, offset) {
+      checkRange(offset, into.byteLength, total, path);
       let done = 0;
-      while (done < length) {
-        const n = readSync(fd, out, done, length - done, offset + done);
-        if (n === 0) checkRange(offset, length, offset + done, path); // throws: file ended early
+      while (method === 'mmap' && done < into.byteLength) {
+        const w = windowAt(offset + done);
+        if (!w) break;
+        const n = Math.min(into.byteLength - done, w.offset + w.length - (offset + done));
+        w.copy(offset + done, into, done, n);
         done += n;
       }
-      return new Uint8Array(out.buffer, out.byteOffset, length);
+      if (done < into.byteLength) pread(into, offset, done);
+    },
+    read(offset, length) {
+      checkRange(offset, length, Math.min(total, offset + MAX_READ), path);
+      const out = new Uint8Array(length);
+      reader.readInto(out, offset);
+      return out;
     },
     close() {
-      closeSync(fd);
+      try {
+        win?.unmap();
+      } finally {
+        win = undefined;
+        closeSync(fd);
+      }
     },
   };
+  return reader;
+}
+
+function underProc(path: string): boolean {
+  try {
+    return realpathSync(path).startsWith('/proc/');
+  } catch {
+    return false;
+  }
 }

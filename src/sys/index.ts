@@ -14,6 +14,7 @@ export {
 } from './fake.js';
 export { CAP_SYS_BOOT, encodeSegmentTable, hasCapability, MFD_CLOEXEC, RealSys } from './ffi.js';
 export * from './machine.js';
+export { type FileWindow, MAP_PRIVATE, mapFileWindow, PROT_READ } from './mmap.js';
 export { ifdownTargets } from './net.js';
 export { archFromNode, SYSCALL_NUMBERS, type SyscallNumbers } from './syscall-numbers.js';
 export * from './types.js';

@@ -1,18 +1,20 @@
-// `kexec-ts vmcore save [SRC] DEST [-d LEVEL] [-c|-l|-p|-z|-E] [-F] [--force] [--json] [--no-dmesg]`.
+// `kexec-ts vmcore save [SRC] DEST [-d LEVEL] [-c|-l|-p|-z|-E] [-F] [--force] [--json] [--no-dmesg] [--non-mmap]`.
 // Options as makedumpfile names them. Without -c, -l, -p, -z, -d or -F the ELF is copied as before (-E);
 // -E with -d writes a filtered ELF; otherwise the output is kdump-compressed. DEST `-` writes the
 // flattened format to stdout. The kernel log is extracted first to DEST.dmesg, so it survives a dump
-// that fails half way.
-import { closeSync, existsSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
+// that fails half way. /proc/vmcore is read through mmap windows unless --non-mmap (makedumpfile's
+// option name) asks for read().
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Io } from '../../cli/io.js';
-import { TruncatedError, UsageError } from '../../errors.js';
+import { type Io, processIo } from '../../cli/io.js';
+import { UsageError } from '../../errors.js';
 import { formatKernelLog, readKernelLog } from '../dmesg/index.js';
 import { openFileReader } from '../file-reader.js';
 import { saveElfVmcore } from '../save.js';
 import { openElfVmcore } from '../vmcore-elf.js';
 import { writeFilteredElf } from './elf-writer.js';
 import { type Compression, writeKdumpCompressed } from './kdump-writer.js';
+import { progressReporter } from './progress.js';
 import { openFileSink, openFlatSink, type Sink, syncDir, tempNameFor } from './sink.js';
 
 export interface SaveArgs {
@@ -25,6 +27,8 @@ export interface SaveArgs {
   force: boolean;
   json: boolean;
   dmesg: boolean;
+  /** false: read() only (--non-mmap); true: mmap for /proc/vmcore. */
+  mmap: boolean;
 }
 
 export function parseSaveArgs(argv: string[], json: boolean, force: boolean): SaveArgs {
@@ -39,6 +43,7 @@ export function parseSaveArgs(argv: string[], json: boolean, force: boolean): Sa
     force,
     json,
     dmesg: true,
+    mmap: true,
   };
   let kdump = false;
   let leveled = false;
@@ -65,6 +70,7 @@ export function parseSaveArgs(argv: string[], json: boolean, force: boolean): Sa
     else if (arg === '-F') a.flat = kdump = true;
     else if (arg === '--kdump') kdump = true;
     else if (arg === '--no-dmesg') a.dmesg = false;
+    else if (arg === '--non-mmap') a.mmap = false;
     else if (arg.startsWith('-') && arg !== '-')
       throw new UsageError(`vmcore save: unrecognized option '${arg}'`);
     else pos.push(arg);
@@ -89,7 +95,12 @@ export function parseSaveArgs(argv: string[], json: boolean, force: boolean): Sa
   return a;
 }
 
-export async function saveCommand(argv: string[], io: Io, json: boolean, force: boolean): Promise<number> {
+export async function saveCommand(
+  argv: string[],
+  io: Io & { isTTY?: boolean },
+  json: boolean,
+  force: boolean,
+): Promise<number> {
   const a = parseSaveArgs(argv, json, force);
   const toStdout = a.dest === '-';
   if (!toStdout && a.flat) {
@@ -102,8 +113,7 @@ export async function saveCommand(argv: string[], io: Io, json: boolean, force: 
     throw new UsageError(`vmcore save: ${a.dest} exists`, { hint: 'choose a new name, or pass --force' });
   }
   const report = (s: string) => (toStdout ? io.stderr(s) : io.stdout(s));
-  const reader = openFileReader(a.src);
-  let closeLater = () => {};
+  const reader = openFileReader(a.src, { mmap: a.mmap ? 'auto' : false });
   try {
     const vm = openElfVmcore(reader);
     let logLines: number | undefined;
@@ -156,31 +166,31 @@ export async function saveCommand(argv: string[], io: Io, json: boolean, force: 
       return 0;
     }
     const level = a.level ?? 0;
-    const srcFd = openSync(a.src, 'r');
-    closeLater = () => closeSync(srcFd);
     const sink: Sink = toStdout ? openFlatSink(1) : openFileSink(a.dest);
     const t0 = performance.now();
-    let last = 0;
-    const progress = (done: number, total: number) => {
-      const now = performance.now();
-      if (!a.json || (now - last < 1000 && done < total)) return;
-      last = now;
-      io.stderr(`${JSON.stringify({ event: 'progress', pages: done, total })}\n`);
-    };
+    // Progress goes to stderr: JSON lines with --json, a line rewritten in place on a terminal.
+    const tty = io.isTTY ?? (io === processIo && process.stderr.isTTY === true);
+    const progress = progressReporter({
+      mode: a.json ? 'json' : tty ? 'tty' : 'off',
+      pageSize: Number(vm.vmcoreinfo?.pageSize ?? 4096) || 4096,
+      write: (t) => io.stderr(t),
+    });
     try {
       const stats = writeKdumpCompressed(vm, sink, {
         level,
         compression: a.compression,
         onProgress: progress,
         onWarning: (w) => io.stderr(`vmcore save: ${w}\n`),
-        pread: (into, offset) => preadFully(srcFd, into, offset, a.src),
+        pread: (into, offset) => reader.readInto(into, offset),
       });
       sink.commit();
+      if (reader.fallback) io.stderr(`vmcore save: read() used, mmap failed: ${reader.fallback}\n`);
       const ms = performance.now() - t0;
       const out = {
         path: a.dest,
         ...stats,
         ms: Math.round(ms),
+        read: reader.method,
         dmesg: logLines === undefined ? null : dmesgPath,
       };
       report(
@@ -196,16 +206,6 @@ export async function saveCommand(argv: string[], io: Io, json: boolean, force: 
       throw e;
     }
   } finally {
-    closeLater();
     reader.close();
-  }
-}
-
-function preadFully(fd: number, into: Uint8Array, offset: number, path: string): void {
-  for (let done = 0; done < into.byteLength; ) {
-    const n = readSync(fd, into, done, into.byteLength - done, offset + done);
-    if (n === 0)
-      throw new TruncatedError(path, 'pread', offset + done, into.byteLength - done, offset + done);
-    done += n;
   }
 }

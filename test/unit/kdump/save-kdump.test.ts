@@ -179,8 +179,10 @@ describe('vmcore save: kdump-compressed', () => {
         force: false,
         json: false,
         dmesg: true,
+        mmap: true,
       },
     );
+    assert.equal(parseSaveArgs(['--non-mmap', 'in', 'out'], false, false).mmap, false);
     assert.equal(parseSaveArgs(['--zstd', '-'], true, false).flat, true);
     assert.equal(parseSaveArgs(['-d1', 'x'], false, false).level, 1);
     assert.equal(parseSaveArgs(['x'], false, false).elf, true);
