@@ -2,7 +2,8 @@
 // on the lab's real dump (<lab>/kdump/vmcore.elf, from test/lab/kdump.test.ts) and on a larger synthetic
 // one: the real dump plus an appended PT_LOAD of mostly zero memory with random pages, so the kernel
 // data makedumpfile needs stays valid. Time, output size and peak RSS come from /usr/bin/time -v.
-// Debian's makedumpfile ignores -z (zstd not built in), so --zstd is compared with its fastest, -l (LZO).
+// Debian's makedumpfile ignores -z and -p (zstd and snappy not built in), so --zstd and -p are compared
+// with its fastest, -l (LZO). `dmesg (kdump lzo)` reads our LZO file, against makedumpfile --dump-dmesg.
 // makedumpfile leaves the appended PT_LOAD out (its pfns lie beyond the kernel's own memory map), so on
 // the synthetic input the two tools do not dump the same pages: compare times there, not sizes.
 import { execFile } from 'node:child_process';
@@ -122,6 +123,8 @@ export async function benchVmcore(log: (s: string) => void = () => {}): Promise<
     for (const [task, ours, tool, theirs] of [
       ['save -d 1 -c (zlib)', ['-d', '1', '-c'], 'makedumpfile -d 1 -c', ['-d', '1', '-c']],
       ['save -d 1 --zstd', ['-d', '1', '--zstd'], 'makedumpfile -d 1 -l', ['-d', '1', '-l']],
+      ['save -d 1 -l (LZO)', ['-d', '1', '-l'], 'makedumpfile -d 1 -l', ['-d', '1', '-l']],
+      ['save -d 1 -p (snappy)', ['-d', '1', '-p'], 'makedumpfile -d 1 -l', ['-d', '1', '-l']],
       ['save -d 1 (no compression)', ['-d', '1'], 'makedumpfile -d 1', ['-d', '1']],
       ['save -d 31 -c (zlib)', ['-d', '31', '-c'], 'makedumpfile -d 31 -c', ['-d', '31', '-c']],
       ['save -E -d 31 (ELF)', ['-E', '-d', '31'], 'makedumpfile -E -d 31', ['-E', '-d', '31']],
@@ -135,6 +138,32 @@ export async function benchVmcore(log: (s: string) => void = () => {}): Promise<
     const o = await timed([...cli, 'vmcore', 'dmesg', file]);
     const t = await timed([vd, file]);
     rows.push({ input, task: 'dmesg', ours: o, theirs: { tool: 'vmcore-dmesg', ...t } });
+    if (file !== real) continue;
+    log(`${input}: dmesg of the kdump-compressed LZO file`);
+    const lzo = `${out}.lzo`;
+    await run(cli[0]!, [
+      ...cli.slice(1),
+      'vmcore',
+      'save',
+      '-d',
+      '1',
+      '-l',
+      '--no-dmesg',
+      '--force',
+      file,
+      lzo,
+    ]);
+    const ok = await timed([...cli, 'vmcore', 'dmesg', lzo]);
+    await rm(`${out}.txt`, { force: true });
+    const tk = await timed([md, '--dump-dmesg', lzo, `${out}.txt`]);
+    rows.push({
+      input,
+      task: 'dmesg (kdump lzo)',
+      ours: ok,
+      theirs: { tool: 'makedumpfile --dump-dmesg', ...tk },
+    });
+    await rm(lzo, { force: true });
+    await rm(`${out}.txt`, { force: true });
   }
   return rows;
 }
