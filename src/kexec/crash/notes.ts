@@ -31,7 +31,9 @@ export function readCpuNotes(sys: Pick<Sys, 'listDir' | 'readText'>): CpuNote[] 
     .sort((a, b) => a - b);
   const out: CpuNote[] = [];
   for (const cpu of cpus) {
-    const addr = /^\s*([0-9a-fA-F]+)\s*$/.exec(sys.readText(`${CPU_DIR}/cpu${cpu}/crash_notes`) ?? '')?.[1];
+    const addr = /^\s*(?:0x)?([0-9a-fA-F]+)\s*$/.exec(
+      sys.readText(`${CPU_DIR}/cpu${cpu}/crash_notes`) ?? '',
+    )?.[1];
     if (addr === undefined) continue;
     const size = /^\s*(\d+)\s*$/.exec(sys.readText(`${CPU_DIR}/cpu${cpu}/crash_notes_size`) ?? '')?.[1];
     out.push({
@@ -43,9 +45,12 @@ export function readCpuNotes(sys: Pick<Sys, 'listDir' | 'readText'>): CpuNote[] 
   return out;
 }
 
-/** kernel/ksysfs.c vmcoreinfo_show(): "%lx %x\n", the note's physical address and size, both hex. */
+/**
+ * kernel/ksysfs.c vmcoreinfo_show(): "%pa %x\n", the note's physical address ("0x" and 16 digits) and its
+ * size, both hex; read like kexec-tools' sscanf("%llx %llx"), which takes the 0x prefix or none.
+ */
 export function readVmcoreinfoNote(sys: Pick<Sys, 'readText'>): NoteRange | undefined {
-  const m = /^\s*([0-9a-fA-F]+)\s+([0-9a-fA-F]+)\s*$/.exec(sys.readText(VMCOREINFO_FILE) ?? '');
+  const m = /^\s*(?:0x)?([0-9a-fA-F]+)\s+(?:0x)?([0-9a-fA-F]+)\s*$/.exec(sys.readText(VMCOREINFO_FILE) ?? '');
   if (!m) return undefined;
   const size = BigInt(`0x${m[2]}`);
   return size === 0n ? undefined : { addr: BigInt(`0x${m[1]}`), size };

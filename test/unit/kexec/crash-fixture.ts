@@ -95,7 +95,8 @@ export function crashSys(
   const files: Record<string, Uint8Array | string> = {
     '/proc/iomem': opts.iomem ?? IOMEM,
     '/proc/kallsyms': opts.kallsyms ?? `ffffffffa5800000 T _text\nffffffffa5800000 T _stext\n`,
-    '/sys/kernel/vmcoreinfo': `${VMCOREINFO.addr.toString(16)} ${VMCOREINFO.size.toString(16)}\n`,
+    // "%pa %x": the address with 0x and 16 digits (what the lab's 6.1 guest prints).
+    '/sys/kernel/vmcoreinfo': `0x${VMCOREINFO.addr.toString(16).padStart(16, '0')} ${VMCOREINFO.size.toString(16)}\n`,
     '/proc/cpuinfo': 'processor\t: 0\nflags\t\t: fpu sse2 la57\n',
   };
   if (opts.kcore !== false) files['/proc/kcore'] = opts.kcore ?? kcoreHead(kcoreLoads());

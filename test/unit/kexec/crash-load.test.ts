@@ -18,9 +18,11 @@ import {
   kernelLayoutFromKcore,
   readKernelLayout,
 } from '../../../src/kexec/crash/kernel-layout.js';
+import { readCpuNotes, readVmcoreinfoNote } from '../../../src/kexec/crash/notes.js';
 import { prepareKdump } from '../../../src/kexec/crash/plan.js';
 import { BootParams, E820Entry } from '../../../src/kexec/x86/boot-params.js';
 import { planX86_64KexecLoad } from '../../../src/kexec/x86/plan-from-sys.js';
+import { FakeSys } from '../../../src/sys/fake.js';
 import { KEXEC_ARCH_X86_64, KEXEC_CRASH_LOADED, KEXEC_ON_CRASH } from '../../../src/sys/types.js';
 import { PM_SIZE, syntheticBzImage } from '../x86/synthetic-bzimage.js';
 import {
@@ -102,6 +104,28 @@ describe('crash memory from /proc/iomem', () => {
     assert.throws(() => crashMemoryFromIomem('00100000-7ffdffff : System RAM\n'), StateError);
     // What a reader without CAP_SYS_ADMIN sees.
     assert.throws(() => crashMemoryFromIomem('00000000-00000000 : Crash kernel\n'), StateError);
+  });
+});
+
+describe('crash notes from sysfs', () => {
+  it('vmcoreinfo "%pa %x" with or without 0x; crash_notes hex, size decimal (1024 when missing); CPUs in number order', () => {
+    const sys = new FakeSys({
+      files: {
+        '/sys/kernel/vmcoreinfo': '0x000000003f9f8000 1000\n',
+        '/sys/devices/system/cpu/cpu10/crash_notes': '3fa18a00\n',
+        '/sys/devices/system/cpu/cpu2/crash_notes': '3f918a00\n',
+        '/sys/devices/system/cpu/cpu2/crash_notes_size': '432\n',
+        '/sys/devices/system/cpu/cpu3/online': '0\n', // no crash_notes: skipped
+        '/sys/devices/system/cpu/cpufreq/boost': '1\n',
+      },
+    });
+    assert.deepEqual(readVmcoreinfoNote(sys), { addr: 0x3f9f_8000n, size: 0x1000n });
+    sys.setText('/sys/kernel/vmcoreinfo', '3f9f8000 1000\n');
+    assert.deepEqual(readVmcoreinfoNote(sys), { addr: 0x3f9f_8000n, size: 0x1000n });
+    assert.deepEqual(readCpuNotes(sys), [
+      { cpu: 2, addr: 0x3f91_8a00n, size: 432n },
+      { cpu: 10, addr: 0x3fa1_8a00n, size: 1024n },
+    ]);
   });
 });
 
