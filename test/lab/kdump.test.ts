@@ -25,6 +25,7 @@ import { packageRoot } from '../../src/lab/initramfs.js';
 import { MARK } from '../../src/lab/markers.js';
 import { labDir } from '../../src/lab/paths.js';
 import type { LabSetup } from '../../src/lab/setup.js';
+import { buildVmcore, PAGE_OFFSET, SynthMemory, writeLocklessLog } from '../helpers/build-vmcore.js';
 
 const run = promisify(execFile);
 const BOOT_TIMEOUT = 300_000;
@@ -324,5 +325,35 @@ describe('kdump: crash in the guest, read the dump on the host', { timeout: 1_80
     assert.equal(n, a.countBits(2));
     assert.ok(lzoPages > n / 4, `makedumpfile wrote ${lzoPages} LZO pages of ${n}`);
     for (const f of [...Object.values(files), refiltered]) await rm(f, { force: true });
+  });
+
+  it('inside the guest initramfs: save -l (our LZO) and -p (snappy, native addon) and read back, as on the host', async () => {
+    // A synthetic vmcore on a virtio disk: the guest's kexec-ts (the packed npm install) compresses and
+    // reads it, so the snappy prebuilt binary and its libraries are proven present in the initramfs.
+    const mem = new SynthMemory();
+    const text = `guest-codec-marker-${tag}`;
+    const { keys } = writeLocklessLog(mem, [{ tsNsec: 7n, text: new TextEncoder().encode(text) }], 4, 10);
+    const elf = buildVmcore({
+      vmcoreinfo: `OSRELEASE=6.1.0-synthetic\nPAGESIZE=4096\nNUMBER(PAGE_OFFSET)=${BigInt.asIntN(64, PAGE_OFFSET)}\n${keys}`,
+      mem,
+    });
+    const img = join(dir, 'codec.img');
+    await writeFile(img, elf);
+    await truncate(img, Math.ceil(elf.byteLength / (1 << 20)) * (1 << 20));
+    const host = await cli(['vmcore', 'dmesg', img]);
+    assert.match(host, new RegExp(text));
+    const g = await startGuest({ drives: [img], log: (l) => process.stderr.write(`lab: ${l}\n`) });
+    try {
+      for (const flag of ['-l', '-p']) {
+        const out = await g.console.check(
+          `kexec-ts vmcore save --no-dmesg -d 1 ${flag} /dev/vda /tmp/c.kdump >/dev/null && kexec-ts vmcore dmesg /tmp/c.kdump && rm /tmp/c.kdump`,
+          120_000,
+        );
+        assert.equal(`${out.trim()}\n`, host, `guest ${flag}`);
+      }
+    } finally {
+      await g.close();
+      await rm(img, { force: true });
+    }
   });
 });
