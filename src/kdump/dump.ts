@@ -3,6 +3,7 @@
 // (makedumpfile's kdump-compressed format, ours or makedumpfile's) implement it; `vmcore info`, `vmcore
 // dmesg` and the log readers use only this.
 import { FormatError } from '../errors.js';
+import { openFlatReader } from './compressed/flat-reader.js';
 import { KdumpVmcore } from './compressed/vmcore.js';
 import type { CpuState } from './prstatus.js';
 import type { RandomAccessReader } from './reader.js';
@@ -39,16 +40,12 @@ export function dumpKind(reader: RandomAccessReader): 'elf' | 'kdump' | 'flat' |
   return undefined;
 }
 
-/** Opens an ELF vmcore or a kdump-compressed file by its signature. */
+/** Opens an ELF vmcore or a kdump-compressed file (also as a flattened -F stream) by its signature. */
 export function openDump(reader: RandomAccessReader): Dump {
   const kind = dumpKind(reader);
   if (kind === 'elf') return openElfVmcore(reader);
   if (kind === 'kdump') return new KdumpVmcore(reader);
-  if (kind === 'flat') {
-    throw new FormatError('a flattened makedumpfile stream (-F) cannot be read in place', 'kdump', 0, {
-      hint: 'rearrange it first: makedumpfile -R FILE < STREAM',
-    });
-  }
+  if (kind === 'flat') return new KdumpVmcore(openFlatReader(reader));
   throw new FormatError('neither an ELF vmcore nor a kdump-compressed file', 'vmcore', 0, {
     hint: 'expected /proc/vmcore, a copy of it, or makedumpfile/kexec-ts kdump-compressed output',
   });

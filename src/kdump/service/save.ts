@@ -7,9 +7,9 @@ import { FileError, KexecError, UsageError } from '../../errors.js';
 import { LINUX_REBOOT_CMD_POWER_OFF, LINUX_REBOOT_CMD_RESTART, type Sys } from '../../sys/types.js';
 import { formatKernelLog, readKernelLog } from '../dmesg/index.js';
 import type { RandomAccessReader } from '../reader.js';
-import { saveElfVmcore } from '../save.js';
 import { writeKdumpCompressed } from '../save/kdump-writer.js';
 import { openFileSink } from '../save/sink.js';
+import { saveElfVmcore } from '../save.js';
 import { openElfVmcore } from '../vmcore-elf.js';
 import type { Action, KdumpConfig } from './config.js';
 
