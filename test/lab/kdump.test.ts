@@ -12,6 +12,7 @@ import { mkdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { openFlatReader } from '../../src/kdump/compressed/flat-reader.js';
 import { openKdumpFile } from '../../src/kdump/compressed/reader.js';
 import { openFileReader } from '../../src/kdump/file-reader.js';
 import { planFilter } from '../../src/kdump/filter/index.js';
@@ -276,6 +277,20 @@ describe('kdump: crash in the guest, read the dump on the host', { timeout: 1_80
     }
     await run(md, ['-l', '-d', '1', vmcore, await fresh('md-lzo')]);
     await run(md, ['-c', '-d', '31', vmcore, await fresh('md-zlib-31')]);
+    // makedumpfile -F (flattened, to stdout) is read in place, and equals its own -R rearrangement
+    const flat = await fresh('md-flat-lzo-31');
+    await run('sh', ['-c', `"$0" -F -l -d 31 "$1" > "$2"`, md, vmcore, flat]);
+    const rearranged = join(dir, 'md-rearranged.kdump');
+    await rm(rearranged, { force: true });
+    await run('sh', ['-c', `"$0" -R "$1" < "$2"`, md, rearranged, flat]);
+    const flatReader = openFlatReader(openFileReader(flat));
+    const whole = await readFile(rearranged);
+    assert.equal(flatReader.size, whole.byteLength);
+    for (let at = 0; at < whole.byteLength; at += 4 << 20) {
+      const n = Math.min(4 << 20, whole.byteLength - at);
+      assert.ok(Buffer.from(flatReader.read(at, n)).equals(whole.subarray(at, at + n)), `flat at ${at}`);
+    }
+    await rm(rearranged, { force: true });
     const elfLog = await cli(['vmcore', 'dmesg', vmcore]);
     assert.match(elfLog, new RegExp(`\\] ${MARKER} caf`));
     const elfInfo = JSON.parse(await cli(['vmcore', 'info', vmcore, '--json'])) as VmcoreSummary;
