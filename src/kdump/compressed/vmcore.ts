@@ -13,6 +13,7 @@ import { type CpuState, decodePrstatusX86_64, NT_PRSTATUS } from '../prstatus.js
 import type { RandomAccessReader } from '../reader.js';
 import { MAX_NOTE_SEGMENT, START_KERNEL_MAP, type VmcoreNote } from '../vmcore-elf.js';
 import { MAX_VMCOREINFO_BYTES, parseVmcoreinfo, type Vmcoreinfo, vmcoreinfoText } from '../vmcoreinfo.js';
+import { X86_64PageTables } from '../x86-64-pagetable.js';
 import { decompressPage } from './codec.js';
 import {
   DiskDumpHeader,
@@ -24,7 +25,6 @@ import {
   UTS_LEN,
 } from './layout.js';
 import { POPCOUNT } from './reader.js';
-import { walkX86_64 } from './x86-64-pagetable.js';
 
 const u64 = (n: bigint) => BigInt.asUintN(64, n);
 /** KERNEL_IMAGE_SIZE when VMCOREINFO lacks it: 1 GiB with KASLR (page_64_types.h). */
@@ -59,7 +59,7 @@ export class KdumpVmcore implements Dump {
   private prefix: Float64Array | undefined;
   private readonly sections = new Map<string, Uint8Array>();
   private readonly pages = new Map<number, Uint8Array>();
-  private readonly vpages = new Map<bigint, bigint | undefined>();
+  private pageTables: X86_64PageTables | undefined;
 
   constructor(readonly reader: RandomAccessReader) {
     this.header = DiskDumpHeader.decode(reader.read(0, DiskDumpHeader.size));
@@ -221,11 +221,6 @@ export class KdumpVmcore implements Dump {
     return out;
   }
 
-  private readU64Phys(paddr: bigint): bigint {
-    const b = this.readPhys(paddr, 8);
-    return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
-  }
-
   private physBase(): bigint {
     return this.vmcoreinfo?.numbers['phys_base'] ?? this.sub.phys_base;
   }
@@ -244,22 +239,12 @@ export class KdumpVmcore implements Dump {
     if (given !== undefined && va >= u64(given)) return u64(va - u64(given) + (numbers['PHYS_OFFSET'] ?? 0n));
     const top = this.vmcoreinfo?.symbols['init_top_pgt'];
     if (!x86 || top === undefined) return undefined;
-    const page = va & ~(BigInt(this.pageSize) - 1n);
-    if (!this.vpages.has(page)) {
-      const pa = walkX86_64(
-        {
-          top: u64(top - START_KERNEL_MAP + this.physBase()),
-          fiveLevel: (numbers['pgtable_l5_enabled'] ?? 0n) !== 0n,
-          smeMask: u64(numbers['sme_mask'] ?? 0n),
-          readU64Phys: (p) => this.readU64Phys(p),
-        },
-        page,
-      );
-      if (this.vpages.size >= 4096) this.vpages.clear();
-      this.vpages.set(page, pa);
-    }
-    const pa = this.vpages.get(page);
-    return pa === undefined ? undefined : pa + (va - page);
+    this.pageTables ??= new X86_64PageTables(
+      this.vmcoreinfo,
+      { readPhys: (pa, n) => this.readPhys(pa, n) },
+      this.sub.phys_base,
+    );
+    return this.pageTables.translate(va)?.paddr;
   }
 
   readVirt(vaddr: bigint, length: number): Uint8Array {

@@ -6,8 +6,8 @@
 // whole compound (2^order pages, order from the first tail page).
 import type { PfnRange } from '../save/phys.js';
 import type { Vmcoreinfo } from '../vmcoreinfo.js';
+import type { X86_64PageTables } from '../x86-64-pagetable.js';
 import { memMapSections } from './memmap.js';
-import type { X86_64PageTables } from './pagetable.js';
 import { DL_CACHE, DL_CACHE_PRIVATE, DL_FREE, DL_USER, type PageRules } from './rules.js';
 
 /** PAGE_MAPPING_ANON (include/linux/page-flags.h): bit 0 of page->mapping. */

@@ -5,8 +5,8 @@
 import { EM_X86_64 } from '../../formats/elf/ehdr.js';
 import type { PhysMemory } from '../save/phys.js';
 import type { ElfVmcore } from '../vmcore-elf.js';
+import { elfPhysSource, X86_64PageTables } from '../x86-64-pagetable.js';
 import { type Exclusion, excludePages } from './exclude.js';
-import { X86_64PageTables } from './pagetable.js';
 import { DL_ZERO, type LevelPlan, planLevel } from './rules.js';
 
 export type { Exclusion, PageClass } from './exclude.js';
@@ -33,7 +33,7 @@ export function planFilter(vm: ElfVmcore, phys: PhysMemory, requested: number): 
   };
   if (!plan.walk || !plan.rules || !vm.vmcoreinfo) return out;
   try {
-    const mem = new X86_64PageTables(vm);
+    const mem = new X86_64PageTables(vm.vmcoreinfo, elfPhysSource(vm));
     out.exclusion = excludePages(
       mem,
       vm.vmcoreinfo,

@@ -6,7 +6,7 @@
 // get_mm_sparsemem / is_sparsemem_extreme.
 import { FormatError } from '../../errors.js';
 import { need, type Vmcoreinfo } from '../vmcoreinfo.js';
-import type { X86_64PageTables } from './pagetable.js';
+import type { X86_64PageTables } from '../x86-64-pagetable.js';
 
 /** SECTION_MARKED_PRESENT (mmzone.h): the section has memory. */
 const SECTION_MARKED_PRESENT = 1n;

@@ -14,7 +14,6 @@ import { openKdumpFile } from '../../../src/kdump/compressed/reader.js';
 import { openFileReader } from '../../../src/kdump/file-reader.js';
 import { planFilter } from '../../../src/kdump/filter/index.js';
 import { memMapSections, sparseLayout } from '../../../src/kdump/filter/memmap.js';
-import { X86_64PageTables } from '../../../src/kdump/filter/pagetable.js';
 import { planLevel } from '../../../src/kdump/filter/rules.js';
 import { bytesReader } from '../../../src/kdump/reader.js';
 import { split } from '../../../src/kdump/save/elf-writer.js';
@@ -23,6 +22,7 @@ import { PhysMemory } from '../../../src/kdump/save/phys.js';
 import { openFileSink } from '../../../src/kdump/save/sink.js';
 import { openElfVmcore, START_KERNEL_MAP } from '../../../src/kdump/vmcore-elf.js';
 import { parseVmcoreinfo } from '../../../src/kdump/vmcoreinfo.js';
+import { elfPhysSource, X86_64PageTables } from '../../../src/kdump/x86-64-pagetable.js';
 import {
   buildVmcore,
   FIRST_PFN,
@@ -119,7 +119,7 @@ describe('page tables: x86_64 walk from init_top_pgt', () => {
     it(`${l5 ? 5 : 4}-level: 1 GiB direct map, 2 MiB text, 4 KiB vmemmap, holes`, () => {
       const { mem, elf } = synth({ l5 });
       const vm = openElfVmcore(bytesReader(elf));
-      const pt = new X86_64PageTables(vm);
+      const pt = new X86_64PageTables(vm.vmcoreinfo, elfPhysSource(vm));
       assert.equal(pt.levels, l5 ? 5 : 4);
       assert.deepEqual(pt.translate(PAGE_OFFSET + 0x1234_5678n), {
         paddr: 0x1234_5678n,
@@ -147,7 +147,7 @@ describe('page tables: x86_64 walk from init_top_pgt', () => {
     // Same physical table, described as symbol 16 MiB higher and phys_base -16 MiB.
     info.symbols['init_top_pgt'] = top + 0x100_0000n;
     info.numbers['phys_base'] = -0x100_0000n;
-    assert.equal(new X86_64PageTables(vm).top, top - START_KERNEL_MAP);
+    assert.equal(new X86_64PageTables(vm.vmcoreinfo, elfPhysSource(vm)).top, top - START_KERNEL_MAP);
   });
 });
 
@@ -160,7 +160,12 @@ describe('mem_section: SPARSEMEM_EXTREME', () => {
       sectionsPerRoot: 256,
       extreme: true,
     });
-    const s = memMapSections(vm.vmcoreinfo!, new X86_64PageTables(vm), F + MEM_SIZE / PS, PS);
+    const s = memMapSections(
+      vm.vmcoreinfo!,
+      new X86_64PageTables(vm.vmcoreinfo, elfPhysSource(vm)),
+      F + MEM_SIZE / PS,
+      PS,
+    );
     assert.deepEqual(s, [{ nr: 0, pfnStart: 0, pfnEnd: F + MEM_SIZE / PS, memMap: VMEMMAP }]);
   });
 });

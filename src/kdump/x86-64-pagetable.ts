@@ -1,12 +1,13 @@
 // x86_64 kernel virtual -> physical by walking the crashed kernel's own page tables from
-// SYMBOL(init_top_pgt), 4- or 5-level (NUMBER(pgtable_l5_enabled)), with 1 GiB and 2 MiB pages.
-// Needed for vmemmap (struct page), which no PT_LOAD maps. Facts: research kdump.md §2 "x86_64 virtual
-// -> physical"; arch/x86/include/asm/pgtable_types.h (_PAGE_PRESENT, _PAGE_PSE); makedumpfile
-// arch/x86_64.c (the top table's physical address from phys_base).
-import { FormatError } from '../../errors.js';
-import { type ElfVmcore, START_KERNEL_MAP } from '../vmcore-elf.js';
+// SYMBOL(init_top_pgt), 4- or 5-level (NUMBER(pgtable_l5_enabled)), with 1 GiB and 2 MiB pages, as
+// makedumpfile does (arch/x86_64.c vtop4_x86_64; research kdump.md §2 "x86_64 virtual -> physical").
+// One walker for both users: the dump-level filter (vmemmap, which no PT_LOAD maps) and kdump-compressed
+// input (no PT_LOAD vaddrs at all). Entry bits: arch/x86/include/asm/pgtable_types.h.
+import { FormatError } from '../errors.js';
+import { type ElfVmcore, START_KERNEL_MAP } from './vmcore-elf.js';
+import type { Vmcoreinfo } from './vmcoreinfo.js';
 
-/** _PAGE_PRESENT and _PAGE_PSE (pgtable_types.h). */
+/** _PAGE_PRESENT and _PAGE_PSE. */
 const PAGE_PRESENT = 1n;
 const PAGE_PSE = 0x80n;
 /** PTE_PFN_MASK for 52-bit physical addresses: bits 12..51. */
@@ -16,6 +17,31 @@ const ENTRIES = 512;
 const CACHE_LIMIT = 4096;
 
 const u64 = (n: bigint) => BigInt.asUintN(64, n);
+
+/**
+ * Physical memory of the dump: exactly `length` bytes at `paddr`, or undefined when the dump does not
+ * hold them (it may also throw, e.g. for a pfn a kdump-compressed file has no page for). `maxSpan`
+ * tells how many bytes from `paddr` one read can return (a PT_LOAD's end), so reads can be batched.
+ */
+export interface PhysSource {
+  readPhys(paddr: bigint, length: number): Uint8Array | undefined;
+  maxSpan?(paddr: bigint): number;
+}
+
+/** An ELF vmcore's PT_LOADs as a PhysSource: file bytes only (past p_filesz is not in the dump). */
+export function elfPhysSource(vm: ElfVmcore): PhysSource {
+  const span = (paddr: bigint) => {
+    const p = vm.placePhys(paddr);
+    return p && p.offset !== undefined ? { offset: p.offset, span: p.span } : undefined;
+  };
+  return {
+    readPhys(paddr, length) {
+      const p = span(paddr);
+      return p && p.span >= length ? vm.reader.read(p.offset, length) : undefined;
+    },
+    maxSpan: (paddr) => span(paddr)?.span ?? 0,
+  };
+}
 
 export interface Translation {
   paddr: bigint;
@@ -29,33 +55,38 @@ export class X86_64PageTables {
   private readonly mask: bigint;
   private readonly cache = new Map<bigint, BigUint64Array>();
 
-  constructor(private readonly vm: ElfVmcore) {
-    const info = vm.vmcoreinfo;
+  /**
+   * `physBase` is used when VMCOREINFO lacks NUMBER(phys_base) (a kdump-compressed file's sub-header
+   * carries it too). Throws a FormatError when the top table cannot be located.
+   */
+  constructor(
+    info: Vmcoreinfo | undefined,
+    private readonly mem: PhysSource,
+    physBase?: bigint,
+  ) {
     const sym = info?.symbols['init_top_pgt'];
-    const physBase = info?.numbers['phys_base'];
-    if (sym === undefined || physBase === undefined) {
+    const base = info?.numbers['phys_base'] ?? physBase;
+    if (sym === undefined || base === undefined) {
       throw new FormatError(
         'VMCOREINFO has no SYMBOL(init_top_pgt) or NUMBER(phys_base)',
         'vmcore',
         undefined,
-        {
-          hint: 'the page tables cannot be found; struct page filtering needs them',
-        },
+        { hint: "the crashed kernel's page tables cannot be found" },
       );
     }
     // Kernel-text rule, mod 2^64: phys_base can be negative (research kdump.md §2).
-    this.top = u64(sym - START_KERNEL_MAP + physBase);
+    this.top = u64(sym - START_KERNEL_MAP + base);
     this.levels = (info?.numbers['pgtable_l5_enabled'] ?? 0n) !== 0n ? 5 : 4;
+    // NUMBER(sme_mask): the memory-encryption bit, cleared from every entry.
     this.mask = ENTRY_MASK & ~u64(info?.numbers['sme_mask'] ?? 0n);
   }
 
-  /** One 512-entry table at a physical address (read through the PT_LOADs). */
+  /** One 512-entry table at a physical address, decoded once. */
   private table(paddr: bigint): BigUint64Array | undefined {
     const hit = this.cache.get(paddr);
     if (hit) return hit;
-    const p = this.vm.placePhys(paddr);
-    if (!p || p.offset === undefined || p.span < ENTRIES * 8) return undefined;
-    const raw = this.vm.reader.read(p.offset, ENTRIES * 8);
+    const raw = this.mem.readPhys(paddr, ENTRIES * 8);
+    if (!raw) return undefined;
     const t = new BigUint64Array(ENTRIES);
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     for (let i = 0; i < ENTRIES; i++) t[i] = dv.getBigUint64(i * 8, true);
@@ -74,7 +105,8 @@ export class X86_64PageTables {
       if (!t) return undefined;
       const e = t[Number((va >> shift) & 511n)]!;
       if ((e & PAGE_PRESENT) === 0n) return undefined;
-      // PSE at PUD (level 3) maps 1 GiB, at PMD (level 2) 2 MiB.
+      // PSE at PUD (level 3) maps 1 GiB, at PMD (level 2) 2 MiB; bit 12 there is PAT, not address,
+      // and is cleared by the size mask.
       if (level === 1 || ((level === 2 || level === 3) && (e & PAGE_PSE) !== 0n)) {
         const size = 1n << shift;
         const off = va & (size - 1n);
@@ -85,20 +117,21 @@ export class X86_64PageTables {
     return undefined;
   }
 
-  /** `length` bytes at `vaddr` into one buffer, one file read per mapped page run. Throws if unmapped. */
+  /** `length` bytes at `vaddr` into one buffer, one physical read per mapped run. Throws if unmapped. */
   read(vaddr: bigint, length: number, into?: Uint8Array): Uint8Array {
     const out = into && into.byteLength >= length ? into.subarray(0, length) : new Uint8Array(length);
     for (let done = 0; done < length; ) {
       const va = u64(vaddr + BigInt(done));
       const t = this.translate(va);
-      const p = t && this.vm.placePhys(t.paddr);
-      if (!t || !p || p.offset === undefined) {
+      let n = t ? Math.min(t.span, length - done) : 0;
+      if (t && this.mem.maxSpan) n = Math.min(n, this.mem.maxSpan(t.paddr));
+      const bytes = t && n > 0 ? this.mem.readPhys(t.paddr, n) : undefined;
+      if (!bytes) {
         throw new FormatError(`vaddr 0x${va.toString(16)} is not mapped in the dump`, 'vmcore', undefined, {
           hint: 'the page tables or the memory they point to are missing from the dump',
         });
       }
-      const n = Math.min(t.span, p.span, length - done);
-      out.set(this.vm.reader.read(p.offset, n), done);
+      out.set(bytes, done);
       done += n;
     }
     return out;
