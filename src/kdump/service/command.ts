@@ -1,6 +1,6 @@
 // `kexec-ts kdump load|unload|status|build-initrd|save`: the kdump service (docs/kdump-service.md).
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, realpathSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Io } from '../../cli/io.js';
 import { UsageError } from '../../errors.js';
 import { kernelRelease } from '../../sys/machine.js';
@@ -8,10 +8,11 @@ import type { Sys } from '../../sys/types.js';
 import { openFileReader } from '../file-reader.js';
 import { CONFIG_PATH, loadKdumpConfig } from './config.js';
 import { nodeHost, type ServiceHost } from './host.js';
-import { buildCaptureInitrd, type InitrdCompression } from './initrd.js';
+import { buildCaptureInitrd, type InitrdCompression, kexecTsPackageDir, runningRoot } from './initrd.js';
 import { captureKernel, kdumpLoad, kdumpUnload, planKdumpLoad } from './load.js';
 import { kdumpAction, kdumpSave } from './save.js';
 import { formatKdumpStatus, kdumpStatus } from './status.js';
+import { installUnit, kexecTsCommand, SYSTEMD_DIR, SYSV_DIR, systemdUnit, sysvScript } from './unit.js';
 
 export const KDUMP_USAGE = `Usage: kexec-ts kdump COMMAND [options]
   load [--dry-run] [--json]   load the capture kernel into the crashkernel= reservation
@@ -21,6 +22,9 @@ export const KDUMP_USAGE = `Usage: kexec-ts kdump COMMAND [options]
                               build the capture initramfs (default: INITRD from the config)
   save [--dir DIR] [--vmcore FILE] [--no-action]
                               in the capture kernel: dmesg.txt, then vmcore, into DIR/<time>/; then ACTION
+  install-unit [--sysv] [--dir DIR] [--print]
+                              write the boot-time unit (${SYSTEMD_DIR}/kexec-ts-kdump.service; --sysv:
+                              ${SYSV_DIR}/kexec-ts-kdump) that runs 'kdump load' at boot
 Common: --config FILE (default ${CONFIG_PATH}).
 `;
 
@@ -65,6 +69,11 @@ class Args {
         hint: 'kexec-ts kdump --help',
       });
   }
+}
+
+function rootOf(sys: Sys): { runningRoot?: string } {
+  const r = runningRoot(sys.readText('/proc/cmdline'), sys.readText('/proc/self/mountinfo'));
+  return r === undefined ? {} : { runningRoot: r };
 }
 
 export async function kdumpCommand(argv: string[], ctx: KdumpContext): Promise<number> {
@@ -130,11 +139,12 @@ export async function kdumpCommand(argv: string[], ctx: KdumpContext): Promise<n
         kernel: captureKernel(sys, cfg),
         release: kernelRelease(sys) ?? '',
         compression: compress as InitrdCompression,
+        ...rootOf(sys),
       });
       io.stdout(
         json
           ? `${JSON.stringify(r, null, 2)}\n`
-          : `${r.output}: ${(r.bytes / 2 ** 20).toFixed(1)} MiB ${r.compression} (${(r.unpacked / 2 ** 20).toFixed(1)} MiB unpacked, ${r.files} entries)\n`,
+          : `${r.output}: ${(r.bytes / 2 ** 20).toFixed(1)} MiB ${r.compression} (${(r.unpacked / 2 ** 20).toFixed(1)} MiB unpacked, ${r.files} entries); Node from ${r.nodeFrom === 'root' ? `${r.root} (mounted by the capture kernel)` : 'the image'}\n`,
       );
       return 0;
     }
@@ -162,9 +172,33 @@ export async function kdumpCommand(argv: string[], ctx: KdumpContext): Promise<n
       if (!noAction) kdumpAction(sys, cfg.action);
       return status;
     }
+    case 'install-unit': {
+      const sysv = a.flag('--sysv');
+      const print = a.flag('--print');
+      const dir = a.value('--dir') ?? (sysv ? SYSV_DIR : SYSTEMD_DIR);
+      a.done();
+      const node = realpathSync(process.execPath);
+      const entry = join(kexecTsPackageDir(), 'dist/src/bin/kexec-ts.js');
+      const run = kexecTsCommand(node, entry);
+      if (print) {
+        io.stdout(sysv ? sysvScript(run) : systemdUnit(run));
+        return 0;
+      }
+      const r = installUnit(sysv ? 'sysv' : 'systemd', dir, run);
+      io.stdout(
+        json
+          ? `${JSON.stringify({ path: r.path, kind: r.kind })}\n`
+          : `wrote ${r.path}\n${
+              sysv
+                ? `enable it: update-rc.d ${basename(r.path)} defaults (Debian sysvinit), or run '${r.path} start' from the boot scripts\n`
+                : `enable it: systemctl daemon-reload && systemctl enable --now ${basename(r.path)}\n`
+            }`,
+      );
+      return 0;
+    }
     default:
       throw new UsageError(`kdump: unknown command '${cmd}'`, {
-        hint: 'kexec-ts kdump load|unload|status|build-initrd|save',
+        hint: 'kexec-ts kdump load|unload|status|build-initrd|save|install-unit',
       });
   }
 }

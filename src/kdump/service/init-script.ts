@@ -1,12 +1,18 @@
-// The capture initramfs's /init (busybox sh). It mounts the kernel file systems, loads MODULES, mounts
-// or prepares TARGET, runs `kexec-ts kdump save` (which does the ACTION itself), and does the ACTION
-// with busybox when save could not (Node failed to start, the target could not be mounted).
+// The capture initramfs's /init (busybox sh). It mounts the kernel file systems, loads MODULES, finds
+// Node and kexec-ts (NODE_FROM=root: on the crashed system's root file system, run there by chroot;
+// NODE_FROM=initrd: inside this image), mounts or prepares TARGET, runs `kexec-ts kdump save` (which does
+// the ACTION itself), and does the ACTION with busybox when save could not (Node failed to start, a mount
+// failed).
 
 /** Printed by /init; the lab test and a serial console watcher look for these. */
 export const INIT_MARK = 'kexec-ts-kdump:';
 
 export const CAPTURE_MOUNT = '/mnt/kdump-target';
 export const ROOT_MOUNT = '/mnt/kdump-root';
+/** Written by build-initrd next to kdump.conf: NODE= and ENTRY= (paths on ROOT, or in the image). */
+export const CAPTURE_ENV = '/etc/kexec-ts/capture.env';
+/** Inside the chroot (NODE_FROM=root): a tmpfs over the root's /run holds the config and TARGET's mount. */
+export const CHROOT_RUN = '/run/kexec-ts';
 
 export const KDUMP_INIT = `#!/bin/sh
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin HOME=/root
@@ -16,7 +22,8 @@ mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /tmp /run && mount -t devpts devpts /dev/pts 2>/dev/null
 say() { echo "${INIT_MARK} $*"; echo "${INIT_MARK} $*" > /dev/kmsg 2>/dev/null; }
 . /etc/kexec-ts/kdump.conf
-say "capture kernel $(uname -r), vmcore $(stat -c %s /proc/vmcore 2>/dev/null || echo absent)"
+. ${CAPTURE_ENV}
+say "capture kernel $(uname -r), vmcore $(stat -c %s /proc/vmcore 2>/dev/null || echo absent), NODE_FROM=$NODE_FROM"
 for m in $MODULES; do insmod "$m" || say "insmod $m failed"; done
 finish() {
   case "$ACTION" in
@@ -26,35 +33,69 @@ finish() {
   say "shell (ACTION=$ACTION)"
   while :; do setsid cttyhack sh -l; done
 }
-wait_dev() {
+# A block device by path, UUID= or LABEL=, waited for (60 s): drivers probe in the background.
+find_dev() {
   i=0
-  while [ ! -b "$1" ] && [ $i -lt 60 ]; do sleep 1; i=$((i+1)); done
-  [ -b "$1" ]
-}
-dir="$TARGET"
-case "$TARGET" in
-  /dev/*)
-    wait_dev "$TARGET" || { say "TARGET $TARGET: no such block device"; finish; }
-    mkdir -p ${CAPTURE_MOUNT}
-    mount "$TARGET" ${CAPTURE_MOUNT} || { say "TARGET $TARGET: mount failed"; finish; }
-    dir=${CAPTURE_MOUNT} ;;
-  *)
-    # A directory on the crashed system's root file system (root= on the command line), else in RAM.
-    root=$(tr ' ' '\\n' < /proc/cmdline | sed -n 's/^root=//p' | tail -n 1)
-    case "$root" in
-      UUID=*|LABEL=*) root=$(findfs "$root" 2>/dev/null || echo "$root") ;;
+  while [ $i -lt 60 ]; do
+    case "$1" in
+      UUID=*|LABEL=*) d=$(findfs "$1" 2>/dev/null) ;;
+      *) d="$1" ;;
     esac
-    if [ -n "$root" ] && wait_dev "$root" && mkdir -p ${ROOT_MOUNT} && mount "$root" ${ROOT_MOUNT}; then
-      dir=${ROOT_MOUNT}$TARGET
-    else
-      say "no root= file system mounted: $TARGET is in RAM and is lost on reboot"
-    fi
-    mkdir -p "$dir" ;;
-esac
+    [ -b "$d" ] && { echo "$d"; return 0; }
+    sleep 1; i=$((i+1))
+  done
+  return 1
+}
+cmdline_root() { tr ' ' '\\n' < /proc/cmdline | sed -n 's/^root=//p' | tail -n 1; }
+R=${ROOT_MOUNT}
+cfg=/etc/kexec-ts/kdump.conf
+chroot=
+if [ "$NODE_FROM" = root ]; then
+  # Node and kexec-ts live on ROOT: mounted read-only (read-write when TARGET is a directory on it),
+  # so Node's text is page cache the kernel can drop, not RAM pinned in this image.
+  [ -n "$ROOT" ] || ROOT=$(cmdline_root)
+  rdev=$(find_dev "$ROOT") || { say "ROOT $ROOT: no such block device"; finish; }
+  case "$TARGET" in /dev/*) ro=ro ;; *) ro=rw ;; esac
+  mkdir -p $R
+  mount -o $ro "$rdev" $R || { say "ROOT $rdev: mount failed"; finish; }
+  for d in proc sys dev; do mount -o bind /$d $R/$d || say "bind /$d failed"; done
+  run=$R/run; [ -d $run ] || run=$R/tmp
+  mount -t tmpfs -o size=1m,mode=0755 tmpfs $run || { say "tmpfs on $run failed"; finish; }
+  c=\${run#$R}/kexec-ts
+  mkdir -p $R$c && cp /etc/kexec-ts/kdump.conf $R$c/kdump.conf
+  cfg=$c/kdump.conf
+  chroot="chroot $R"
+  case "$TARGET" in
+    /dev/*)
+      tdev=$(find_dev "$TARGET") || { say "TARGET $TARGET: no such block device"; finish; }
+      mkdir -p $R$c/target
+      mount "$tdev" $R$c/target || { say "TARGET $TARGET: mount failed"; finish; }
+      dir=$c/target ;;
+    *) dir="$TARGET"; mkdir -p "$R$dir" ;;
+  esac
+else
+  case "$TARGET" in
+    /dev/*)
+      tdev=$(find_dev "$TARGET") || { say "TARGET $TARGET: no such block device"; finish; }
+      mkdir -p ${CAPTURE_MOUNT}
+      mount "$tdev" ${CAPTURE_MOUNT} || { say "TARGET $TARGET: mount failed"; finish; }
+      dir=${CAPTURE_MOUNT} ;;
+    *)
+      # A directory on the crashed system's root file system (root= on the command line), else in RAM.
+      root=\${ROOT:-$(cmdline_root)}
+      if [ -n "$root" ] && rdev=$(find_dev "$root") && mkdir -p $R && mount "$rdev" $R; then
+        dir=$R$TARGET
+      else
+        say "no root= file system mounted: $TARGET is in RAM and is lost on reboot"
+        dir=$TARGET
+      fi
+      mkdir -p "$dir" ;;
+  esac
+fi
 say "saving to $dir"
-/bin/kexec-ts kdump save --dir "$dir"
+$chroot $NODE $NODE_ARGS $ENTRY kdump save --config $cfg --dir "$dir"
 say "kdump save exited $?"
-umount ${CAPTURE_MOUNT} ${ROOT_MOUNT} 2>/dev/null
+sync
 finish
 `;
 

@@ -1,5 +1,7 @@
-// `kdump build-initrd`: a capture initramfs holding busybox, Node with the shared libraries it needs,
-// kexec-ts with its runtime dependencies, the resolved config, the MODULES, and /init (init-script.ts).
+// `kdump build-initrd`: a capture initramfs holding busybox, the resolved config, the MODULES, /init
+// (init-script.ts) and, with NODE_FROM=initrd only, Node with the shared libraries it needs and kexec-ts
+// with its runtime dependencies. With NODE_FROM=root (the default) the capture /init runs both from the
+// crashed system's root file system, so the image is a few MB.
 import { spawnSync } from 'node:child_process';
 import {
   createWriteStream,
@@ -20,7 +22,7 @@ import { createGzip, createZstdCompress } from 'node:zlib';
 import { FileError, StateError, UsageError } from '../../errors.js';
 import { type CpioEntry, writeCpioStream } from '../../formats/cpio/writer.js';
 import { formatKdumpConfig, type KdumpConfig } from './config.js';
-import { KDUMP_INIT, KEXEC_TS_WRAPPER } from './init-script.js';
+import { CAPTURE_ENV, KDUMP_INIT, KEXEC_TS_WRAPPER } from './init-script.js';
 
 export type InitrdCompression = 'none' | 'gzip' | 'zstd';
 export const BUSYBOX_PATHS = [
@@ -40,6 +42,8 @@ export interface BuildInitrdOptions {
   compression?: InitrdCompression;
   busybox?: string;
   node?: string;
+  /** NODE_FROM=root with ROOT empty: the running system's root device (see runningRoot). */
+  runningRoot?: string;
   log?: (line: string) => void;
 }
 
@@ -53,6 +57,34 @@ export interface BuildInitrdResult {
   node: string;
   busybox: string;
   modules: string[];
+  nodeFrom: KdumpConfig['nodeFrom'];
+  /** NODE_FROM=root: the device the capture /init mounts for Node and kexec-ts. */
+  root?: string;
+  /** The kexec-ts entry script the capture /init runs (a path on root, or in the image). */
+  entry: string;
+}
+
+/**
+ * The running root file system's device as the capture /init can find it: root= from /proc/cmdline when
+ * it is a /dev/ path, UUID= or LABEL= (what the kernel itself mounted), else the source of / in
+ * /proc/self/mountinfo when that is a /dev/ path. undefined when / is not on a block device
+ * (an initramfs or network root): NODE_FROM=root then needs ROOT=.
+ */
+export function runningRoot(cmdline: string | undefined, mountinfo: string | undefined): string | undefined {
+  const arg = (cmdline ?? '')
+    .trim()
+    .split(/\s+/)
+    .filter((p) => p.startsWith('root='))
+    .pop()
+    ?.slice(5);
+  if (arg && /^(\/dev\/|UUID=|LABEL=)/.test(arg)) return arg;
+  for (const line of (mountinfo ?? '').split('\n')) {
+    // mountinfo(5): ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS
+    const f = line.split(' ');
+    const dash = f.indexOf('-');
+    if (f[4] === '/' && dash > 0 && f[dash + 2]?.startsWith('/dev/')) return f[dash + 2];
+  }
+  return undefined;
 }
 
 function run(argv: string[]): string | undefined {
@@ -205,6 +237,16 @@ export function resolveModules(names: string[], release: string): string[] {
   });
 }
 
+/** CAPTURE_ENV: sourced by /init; the paths are checked to hold no shell characters. */
+export function captureEnv(node: string, entry: string): string {
+  for (const p of [node, entry])
+    if (!/^\/[A-Za-z0-9._+@/-]+$/.test(p))
+      throw new StateError(`path with spaces or shell characters: ${p}`, {
+        hint: 'install Node and kexec-ts under plain paths',
+      });
+  return `NODE=${node}\nENTRY=${entry}\n`;
+}
+
 export async function buildCaptureInitrd(o: BuildInitrdOptions): Promise<BuildInitrdResult> {
   const log = o.log ?? (() => {});
   const compression = o.compression ?? 'gzip';
@@ -225,22 +267,43 @@ export async function buildCaptureInitrd(o: BuildInitrdOptions): Promise<BuildIn
     if (a !== 'bin/busybox') t.add({ kind: 'symlink', path: `/${a}`, target: '/bin/busybox' });
   t.add({ kind: 'bytes', path: '/init', data: KDUMP_INIT, mode: 0o755 });
   t.add({ kind: 'bytes', path: '/etc/passwd', data: 'root:x:0:0:root:/root:/bin/sh\n' });
-  t.file('/bin/node', node, 0o755);
+  // Debian's busybox package is dynamic (busybox-static is not): its libraries come along.
+  for (const lib of sharedLibraries(busybox)) t.file(lib, realpathSync(lib), 0o755);
   const pkg = kexecTsPackageDir();
-  const deps = runtimeDependencies(pkg);
-  const addons: string[] = [];
-  for (const [name, dir] of deps) {
-    await t.copy(`${PKG_DIR}/${name}`, dir, foreignPrebuild);
+  let entry = join(pkg, 'dist/src/bin/kexec-ts.js');
+  let root: string | undefined;
+  if (o.config.nodeFrom === 'root') {
+    root = o.config.root || o.runningRoot;
+    if (!root)
+      throw new StateError('NODE_FROM=root: the running / is not on a block device and ROOT= is not set', {
+        hint: 'set ROOT=/dev/... (the file system holding Node and kexec-ts) or NODE_FROM=initrd in the kdump config',
+      });
+    if (!o.config.root)
+      for (const p of [node, entry])
+        if (statSync(p).dev !== statSync('/').dev)
+          throw new StateError(`${p} is not on the root file system, which the capture kernel mounts`, {
+            hint: 'set ROOT= to the device holding it, or NODE_FROM=initrd',
+          });
+  } else {
+    t.file('/bin/node', node, 0o755);
+    const deps = runtimeDependencies(pkg);
+    const addons: string[] = [];
+    for (const [name, dir] of deps) {
+      await t.copy(`${PKG_DIR}/${name}`, dir, foreignPrebuild);
+    }
+    for (const e of t.entries) if (e.kind === 'file' && e.source.endsWith('.node')) addons.push(e.source);
+    for (const bin of [node, ...addons])
+      for (const lib of sharedLibraries(bin)) t.file(lib, realpathSync(lib), 0o755);
+    t.file(`${PKG_DIR}/kexec-ts/package.json`, join(pkg, 'package.json'));
+    await t.copy(`${PKG_DIR}/kexec-ts/dist/src`, join(pkg, 'dist/src'), (r) => r.endsWith('.map'));
+    t.add({ kind: 'bytes', path: '/bin/kexec-ts', data: KEXEC_TS_WRAPPER, mode: 0o755 });
+    entry = `${PKG_DIR}/kexec-ts/dist/src/bin/kexec-ts.js`;
   }
-  for (const e of t.entries) if (e.kind === 'file' && e.source.endsWith('.node')) addons.push(e.source);
-  for (const bin of [node, ...addons])
-    for (const lib of sharedLibraries(bin)) t.file(lib, realpathSync(lib), 0o755);
-  t.file(`${PKG_DIR}/kexec-ts/package.json`, join(pkg, 'package.json'));
-  await t.copy(`${PKG_DIR}/kexec-ts/dist/src`, join(pkg, 'dist/src'), (r) => r.endsWith('.map'));
-  t.add({ kind: 'bytes', path: '/bin/kexec-ts', data: KEXEC_TS_WRAPPER, mode: 0o755 });
+  const nodeInImage = o.config.nodeFrom === 'root' ? node : '/bin/node';
+  t.add({ kind: 'bytes', path: CAPTURE_ENV, data: captureEnv(nodeInImage, entry) });
   const modules = resolveModules(o.config.modules, o.release);
   for (const m of modules) t.file(m, m, 0o644);
-  const cfg = { ...o.config, modules };
+  const cfg = { ...o.config, modules, root: root ?? o.config.root };
   t.add({ kind: 'bytes', path: '/etc/kexec-ts/kdump.conf', data: formatKdumpConfig(cfg, o.kernel) });
   const tmp = join(dirname(o.output), `.${basename(o.output)}.tmp-${process.pid}`);
   const file = createWriteStream(tmp, { mode: 0o600 });
@@ -272,6 +335,9 @@ export async function buildCaptureInitrd(o: BuildInitrdOptions): Promise<BuildIn
       node,
       busybox,
       modules,
+      nodeFrom: o.config.nodeFrom,
+      ...(root === undefined ? {} : { root }),
+      entry,
     };
   } catch (e) {
     file.destroy();

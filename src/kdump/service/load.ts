@@ -11,9 +11,18 @@ import type { KdumpConfig } from './config.js';
 /**
  * Removed from the running command line. BOOT_IMAGE= and crashkernel= as kexec-tools' --reuse-cmdline
  * does with -p (a capture kernel must not reserve memory again); hugepages=/hugepagesz= as kdump-tools'
- * kdump-config does (pinning huge pages would eat the small reservation).
+ * kdump-config does (pinning huge pages would eat the small reservation); log_buf_len= and slub_debug as
+ * RHEL's KDUMP_COMMANDLINE_REMOVE does (a large log buffer and debug slab metadata cost reservation memory).
  */
-export const DROPPED_PARAMS = ['BOOT_IMAGE', 'crashkernel', 'hugepages', 'hugepagesz', 'default_hugepagesz'];
+export const DROPPED_PARAMS = [
+  'BOOT_IMAGE',
+  'crashkernel',
+  'hugepages',
+  'hugepagesz',
+  'default_hugepagesz',
+  'log_buf_len',
+  'slub_debug',
+];
 
 /** The running line minus DROPPED_PARAMS and minus every parameter APPEND sets again, then APPEND. */
 export function captureCmdline(procCmdline: string, append: string): string {

@@ -27,7 +27,16 @@ describe('kdump.conf', () => {
   it('no file: the documented defaults', () => {
     const c = loadKdumpConfig(() => undefined);
     assert.deepEqual(c, defaultConfig());
-    assert.equal(c.append, 'irqpoll nr_cpus=1 reset_devices usbcore.nousb rootfstype=ramfs');
+    assert.equal(
+      c.append,
+      'irqpoll nr_cpus=1 reset_devices usbcore.nousb cgroup_disable=memory transparent_hugepage=never novmcoredd panic=10 rootfstype=ramfs',
+    );
+    assert.equal(c.nodeFrom, 'root', 'Node runs from the root file system: the smallest reservation');
+    assert.equal(c.root, '', 'the running root');
+    assert.equal(
+      c.nodeArgs,
+      '--max-old-space-size=32 --max-semi-space-size=1 --v8-pool-size=0 --single-threaded',
+    );
     assert.equal(c.target, '/var/crash');
     assert.equal(c.initrd, DEFAULT_INITRD);
     assert.equal(c.kernel, undefined);
@@ -77,6 +86,9 @@ describe('kdump.conf', () => {
         'ACTION=poweroff',
         'MODULES="virtio_blk /lib/modules/x/ext4.ko"',
         'TARGET=/var/crash/',
+        'NODE_FROM=initrd',
+        'ROOT=UUID=0a1b-2c3d',
+        'NODE_ARGS="--max-old-space-size=64  --jitless"',
       ].join('\n'),
       P,
     );
@@ -88,6 +100,9 @@ describe('kdump.conf', () => {
     assert.equal(c.compression, 'zstd');
     assert.equal(c.action, 'poweroff');
     assert.deepEqual(c.modules, ['virtio_blk', '/lib/modules/x/ext4.ko']);
+    assert.equal(c.nodeFrom, 'initrd');
+    assert.equal(c.root, 'UUID=0a1b-2c3d');
+    assert.equal(c.nodeArgs, '--max-old-space-size=64 --jitless');
     assert.equal(c.source, P);
     assert.equal(c.format, 'kdump', 'implied by DUMP_LEVEL and COMPRESSION');
     assert.match(unsupportedDumpOptions(c) ?? '', /DUMP_LEVEL=31 filters by struct page/);
@@ -113,6 +128,8 @@ describe('kdump.conf', () => {
       ["APPEND='a' b", /:1: text after the closing quote: b/],
       ['KERNEL="$(uname -r)"', /:1: no variable or command expansion/],
       ['just words', /:1: expected KEY=VALUE, got: just words/],
+      ['NODE_FROM=disk', /:1: NODE_FROM must be one of root\|initrd, got 'disk'/],
+      ['ROOT=sda1', /:1: ROOT must be a \/dev\/ path, UUID= or LABEL=, got 'sda1'/],
     ];
     for (const [text, re] of cases) {
       const e = parseError(text);
@@ -123,7 +140,10 @@ describe('kdump.conf', () => {
   });
 
   it('the copy written into the capture image parses back to the same values', () => {
-    const c = parseKdumpConfig('APPEND="a \\"b\\" c\\$"\nMODULES="x y"\nACTION=shell', P);
+    const c = parseKdumpConfig(
+      'APPEND="a \\"b\\" c\\$"\nMODULES="x y"\nACTION=shell\nROOT=LABEL=root\nNODE_FROM=initrd',
+      P,
+    );
     assert.equal(c.append, 'a "b" c$');
     const back = parseKdumpConfig(formatKdumpConfig(c, '/boot/vmlinuz'), 'image');
     assert.deepEqual({ ...back, source: P }, { ...c, kernel: '/boot/vmlinuz' });

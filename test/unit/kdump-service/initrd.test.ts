@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -9,8 +10,10 @@ import { KDUMP_INIT } from '../../../src/kdump/service/init-script.js';
 import {
   BUSYBOX_PATHS,
   buildCaptureInitrd,
+  captureEnv,
   elfInterpreter,
   kexecTsPackageDir,
+  runningRoot,
   runtimeDependencies,
   sharedLibraries,
 } from '../../../src/kdump/service/initrd.js';
@@ -39,11 +42,14 @@ describe('kdump build-initrd', () => {
     assert.ok(!deps.has('typescript'));
   });
 
-  it('writes an initramfs with /init, busybox applets, node, kexec-ts and the resolved config', {
+  it('NODE_FROM=initrd: an initramfs with /init, busybox applets, node, kexec-ts and the resolved config', {
     skip: !busybox,
   }, async () => {
     const out = join(dir, 'kdump.img');
-    const config = parseKdumpConfig('TARGET=/dev/vdb\nACTION=poweroff\n', '/etc/kexec-ts/kdump.conf');
+    const config = parseKdumpConfig(
+      'TARGET=/dev/vdb\nACTION=poweroff\nNODE_FROM=initrd\n',
+      '/etc/kexec-ts/kdump.conf',
+    );
     const r = await buildCaptureInitrd({
       output: out,
       config,
@@ -75,10 +81,93 @@ describe('kdump build-initrd', () => {
       assert.ok(names.has(n), `missing ${n}`);
     assert.ok([...names].some((n) => /libc\.so\.6$/.test(n)));
     assert.ok(![...names].some((n) => n.includes('dist/test')));
+    assert.equal(r.nodeFrom, 'initrd');
+    assert.match(r.entry, /^\/opt\/kexec-ts\/node_modules\/kexec-ts\/dist\/src\/bin\/kexec-ts\.js$/);
   });
 
-  it('/init runs kdump save and keeps a busybox fallback for the ACTION', () => {
-    assert.match(KDUMP_INIT, /\/bin\/kexec-ts kdump save --dir "\$dir"/);
+  it('NODE_FROM=root (the default): busybox, config and /init only; Node and kexec-ts stay on ROOT', {
+    skip: !busybox,
+  }, async () => {
+    const out = join(dir, 'kdump-root.img');
+    const config = parseKdumpConfig('TARGET=/dev/vdb\nROOT=LABEL=sysroot\n', '/etc/kexec-ts/kdump.conf');
+    const r = await buildCaptureInitrd({
+      output: out,
+      config,
+      kernel: '/boot/vmlinuz-test',
+      release: 'test',
+      compression: 'none',
+      busybox: busybox!,
+      node: '/bin/sh',
+    });
+    assert.equal(r.nodeFrom, 'root');
+    assert.equal(r.root, 'LABEL=sysroot');
+    assert.equal(r.entry, join(kexecTsPackageDir(), 'dist/src/bin/kexec-ts.js'));
+    const bytes = new Uint8Array(readFileSync(out));
+    const info = listInitramfs(bytes);
+    const names = new Set(info.members.map((m) => m.name));
+    for (const n of ['init', 'bin/busybox', 'etc/kexec-ts/capture.env'])
+      assert.ok(names.has(n), `missing ${n}`);
+    const applet = (a: string) => ['bin', 'sbin', 'usr/bin', 'usr/sbin'].some((d) => names.has(`${d}/${a}`));
+    for (const a of ['chroot', 'findfs', 'insmod', 'mount']) assert.ok(applet(a), `missing applet ${a}`);
+    for (const n of ['bin/node', 'bin/kexec-ts', 'opt/kexec-ts/node_modules/koffi/package.json'])
+      assert.ok(!names.has(n), `${n} must not be in a NODE_FROM=root image`);
+    // A few MB (busybox and its libraries), against ~140 MB with Node inside.
+    assert.ok(r.unpacked < 8 << 20, `${r.unpacked} bytes`);
+    const text = Buffer.from(bytes).toString('latin1');
+    assert.ok(text.includes(`NODE=${realpathSync('/bin/sh')}\nENTRY=${r.entry}\n`));
+    assert.ok(text.includes('ROOT="LABEL=sysroot"\n'), 'the resolved ROOT is in the image config');
+  });
+
+  it('NODE_FROM=root with no ROOT and no block-device root: refused with a hint', {
+    skip: !busybox,
+  }, async () => {
+    const config = parseKdumpConfig('', '/etc/kexec-ts/kdump.conf');
+    await assert.rejects(
+      buildCaptureInitrd({
+        output: join(dir, 'no.img'),
+        config,
+        kernel: '/boot/vmlinuz-test',
+        release: 'test',
+        busybox: busybox!,
+      }),
+      (e: Error & { hint?: string }) =>
+        /the running \/ is not on a block device and ROOT= is not set/.test(e.message) &&
+        /NODE_FROM=initrd/.test(e.hint ?? ''),
+    );
+    assert.ok(!existsSync(join(dir, 'no.img')));
+  });
+
+  it('the running root: root= when the capture /init can find it, else the / mount source', () => {
+    const mi = [
+      '22 28 0:21 / /sys rw,nosuid - sysfs sysfs rw',
+      '28 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw,errors=remount-ro',
+    ].join('\n');
+    assert.equal(runningRoot('BOOT_IMAGE=/vmlinuz root=UUID=ab-12 ro', mi), 'UUID=ab-12');
+    assert.equal(runningRoot('root=LABEL=x root=/dev/sda2 ro', mi), '/dev/sda2', 'the last root= wins');
+    assert.equal(runningRoot('root=PARTUUID=1-2 ro', mi), '/dev/vda1', 'PARTUUID: busybox findfs cannot');
+    assert.equal(runningRoot('console=ttyS0', mi), '/dev/vda1');
+    assert.equal(runningRoot('console=ttyS0', '1 0 0:2 / / rw - rootfs rootfs rw'), undefined);
+    assert.equal(runningRoot(undefined, undefined), undefined);
+  });
+
+  it('capture.env refuses paths the shell would split', () => {
+    assert.equal(captureEnv('/usr/bin/node', '/a/b.js'), 'NODE=/usr/bin/node\nENTRY=/a/b.js\n');
+    assert.throws(() => captureEnv('/opt/my node/node', '/a.js'), /spaces or shell characters/);
+    assert.throws(() => captureEnv('/usr/bin/node', '/a$(x).js'), /spaces or shell characters/);
+  });
+
+  it('/init is valid sh (busybox sh -n)', { skip: !busybox }, () => {
+    const r = spawnSync(busybox!, ['sh', '-n'], { input: KDUMP_INIT, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const bad = spawnSync(busybox!, ['sh', '-n'], { input: 'if true; then\n', encoding: 'utf8' });
+    assert.notEqual(bad.status, 0, 'the syntax check can fail');
+  });
+
+  it('/init runs kdump save (chroot into ROOT for NODE_FROM=root) and keeps a busybox fallback for the ACTION', () => {
+    assert.match(KDUMP_INIT, /\$chroot \$NODE \$NODE_ARGS \$ENTRY kdump save --config \$cfg --dir "\$dir"/);
+    assert.match(KDUMP_INIT, /chroot="chroot \$R"/);
+    assert.match(KDUMP_INIT, /mount -o \$ro "\$rdev" \$R/);
+    assert.match(KDUMP_INIT, /\. \/etc\/kexec-ts\/capture\.env/);
     assert.match(KDUMP_INIT, /reboot -f/);
     assert.match(KDUMP_INIT, /\. \/etc\/kexec-ts\/kdump\.conf/);
   });

@@ -49,6 +49,7 @@ describe('kdump load', () => {
       'root=UUID=1234 ro console=ttyS0,115200 quiet irqpoll nr_cpus=1 reset_devices usbcore.nousb rootfstype=ramfs',
     );
     assert.equal(captureCmdline('crashkernel=1G\n', ''), '');
+    assert.equal(captureCmdline('log_buf_len=16M slub_debug=FZ ro', ''), 'ro', "RHEL's REMOVE list");
     assert.equal(captureCmdline('a="x y" crashkernel=384M-:128M b', 'c'), 'a="x y" b c');
   });
 
@@ -61,7 +62,7 @@ describe('kdump load', () => {
       kernel: '/boot/vmlinuz-6.1.0-test',
       initrd: '/var/lib/kexec-ts/kdump-initrd.img',
       cmdline:
-        'root=UUID=1234 ro console=ttyS0,115200 quiet irqpoll nr_cpus=1 reset_devices usbcore.nousb rootfstype=ramfs',
+        'root=UUID=1234 ro console=ttyS0,115200 quiet irqpoll nr_cpus=1 reset_devices usbcore.nousb cgroup_disable=memory transparent_hugepage=never novmcoredd panic=10 rootfstype=ramfs',
     });
     assert.equal(sys.callsOf('kexecFileLoad').length, 0);
     const text = await kdump(sys, 'load', '--dry-run');
