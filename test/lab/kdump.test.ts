@@ -372,3 +372,109 @@ describe('kdump: crash in the guest, read the dump on the host', { timeout: 1_80
     }
   });
 });
+
+/**
+ * In the capture kernel itself, with Node: the capture initrd is the lab's full rootfs (/boot/initrd.img,
+ * busybox + node + kexec-ts), so /init gives a shell and /proc/vmcore is read there by the installed
+ * kexec-ts reader, once through read() and once through mmap windows. Throughput is recorded (printed and
+ * in <lab>/kdump/vmcore-read.json, reported in docs/kdump.md), never asserted.
+ */
+const READ_SCRIPT = `import { createHash } from 'node:crypto';
+import { openFileReader } from '/opt/kexec-ts/node_modules/kexec-ts/dist/src/kdump/file-reader.js';
+const pass = (mmap, limit, hash) => {
+  const r = openFileReader('/proc/vmcore', { mmap });
+  const n = Math.min(r.size, limit);
+  const buf = Buffer.alloc(1 << 20);
+  const h = hash ? createHash('sha256') : undefined;
+  const t0 = performance.now();
+  for (let o = 0; o < n; o += buf.length) {
+    const b = buf.subarray(0, Math.min(buf.length, n - o));
+    r.readInto(b, o);
+    h?.update(b);
+  }
+  const s = (performance.now() - t0) / 1000;
+  const res = { method: r.method, fallback: r.fallback ?? null, bytes: n, s, mibPerSec: n / 2 ** 20 / s, sha256: h?.digest('hex') ?? null };
+  r.close();
+  return res;
+};
+const HASHED = 256 << 20;
+const out = { hashed: [pass(false, HASHED, true), pass(true, HASHED, true)], full: [pass(false, Infinity, false), pass(true, Infinity, false), pass(false, Infinity, false), pass(true, Infinity, false)] };
+console.log('VMCOREIO ' + JSON.stringify(out));
+`;
+
+describe('kdump: /proc/vmcore read() and mmap in the capture kernel', { timeout: 1_800_000 }, () => {
+  let guest: Guest | undefined;
+  let c: GuestConsole;
+
+  before(async () => {
+    guest = await startGuest({
+      memoryMiB: MEMORY_MIB,
+      append: 'crashkernel=512M',
+      log: (l) => process.stderr.write(`lab: ${l}\n`),
+    });
+    c = guest.console;
+  });
+  after(async () => {
+    if (c) process.stderr.write(`--- last console lines ---\n${c.tail(40)}\n`);
+    await guest?.close();
+  });
+
+  it('boots a capture kernel with Node; both methods read the same bytes; mmap stays mmap', async () => {
+    const load = `kexec-ts -p /boot/vmlinuz --initrd=/boot/initrd.img --reuse-cmdline --append='irqpoll nr_cpus=1 reset_devices rootfstype=ramfs'`;
+    const r = await c.run(load, 300_000);
+    assert.equal(r.status, 0, r.output);
+    c.send('echo c > /proc/sysrq-trigger\n');
+    await c.waitReady(BOOT_TIMEOUT);
+    assert.match(await c.check('ls -l /proc/vmcore'), /vmcore/);
+    await c.check('dmesg -n 1');
+    await c.check(`printf %s '${Buffer.from(READ_SCRIPT).toString('base64')}' | base64 -d > /tmp/read.mjs`);
+    const line = /VMCOREIO (\{.*\})/.exec(await c.check('node /tmp/read.mjs', DUMP_TIMEOUT));
+    assert.ok(line, 'measurement line');
+    const m = JSON.parse(line[1]!) as {
+      hashed: { method: string; fallback: string | null; sha256: string; bytes: number }[];
+      full: { method: string; bytes: number; s: number; mibPerSec: number }[];
+    };
+    process.stderr.write(`vmcore read in the capture kernel: ${JSON.stringify(m)}\n`);
+    await writeFile(join(labDir(), 'kdump/vmcore-read.json'), `${JSON.stringify(m, null, 2)}\n`);
+    const [viaRead, viaMmap] = m.hashed;
+    assert.equal(viaRead?.method, 'read');
+    assert.equal(viaMmap?.method, 'mmap', `mmap fell back: ${viaMmap?.fallback}`);
+    assert.equal(viaRead?.bytes, 256 << 20);
+    assert.equal(viaMmap?.sha256, viaRead?.sha256);
+    assert.deepEqual(
+      m.full.map((p) => p.method),
+      ['read', 'mmap', 'read', 'mmap'],
+    );
+    assert.ok(m.full.every((p) => p.bytes === m.full[0]!.bytes && p.bytes > 512 << 20));
+  });
+
+  it('vmcore save reads /proc/vmcore through mmap by default, read() with --non-mmap: same stream', async () => {
+    const save = async (extra: string) => {
+      const out = await c.check(
+        `kexec-ts vmcore save -d 31 -c --json --no-dmesg ${extra} /proc/vmcore - 2>/tmp/save.err | sha256sum; tail -n 1 /tmp/save.err`,
+        DUMP_TIMEOUT,
+      );
+      const sha = /^([0-9a-f]{64}) /m.exec(out)?.[1];
+      const result = JSON.parse(/^(\{"path".*\})$/m.exec(out)?.[1] ?? 'null') as {
+        read: string;
+        ms: number;
+        dumpablePages: number;
+      } | null;
+      assert.ok(sha && result, out);
+      return { sha, ...result };
+    };
+    const viaMmap = await save('');
+    const viaRead = await save('--non-mmap');
+    process.stderr.write(
+      `vmcore save -d 31 -c -F in the capture kernel: ${JSON.stringify({ viaMmap, viaRead })}\n`,
+    );
+    await writeFile(
+      join(labDir(), 'kdump/vmcore-save-read.json'),
+      `${JSON.stringify({ viaMmap, viaRead }, null, 2)}\n`,
+    );
+    assert.equal(viaMmap.read, 'mmap');
+    assert.equal(viaRead.read, 'read');
+    assert.equal(viaMmap.sha, viaRead.sha);
+    assert.equal(viaMmap.dumpablePages, viaRead.dumpablePages);
+  });
+});
