@@ -173,10 +173,19 @@ function crashLoadSuite(kernelPackage: string | undefined) {
 
     it('sysrq-c boots the capture kernel: our elfcorehdr= and e820, /proc/vmcore copied to the disk', async () => {
       c.send('echo c > /proc/sysrq-trigger\n');
-      await c.expect(/sysrq: Trigger a crash/, 60_000);
-      const from = c.lines.length;
       await c.expect(MARK.capture, BOOT_TIMEOUT);
-      const boot = c.lines.slice(from).map((l) => l.text);
+      const vm = await c.expect(new RegExp(`${MARK.vmcore} (present|absent)`), 60_000);
+      assert.equal(vm.match[1], 'present');
+      const d = await c.expect(new RegExp(`${DUMP_MARK} status=(\\d+) bytes=(\\d+)\\n`), DUMP_TIMEOUT);
+      assert.equal(d.match[1], '0', 'dd status');
+      dumpBytes = Number(d.match[2]);
+      await c.waitReady(BOOT_TIMEOUT);
+      // Checked once the dump is safe on the disk. The capture kernel's boot: every line after the crash (searched back, so no race with the reader).
+      const all = c.lines.map((l) => l.text);
+      let crashAt = all.length - 1;
+      while (crashAt > 0 && !all[crashAt]!.includes('sysrq: Trigger a crash')) crashAt--;
+      assert.ok(crashAt > 0, 'sysrq: Trigger a crash in the transcript');
+      const boot = all.slice(crashAt);
       // What the capture kernel saw in boot_params: the e820 we built (usable = low RAM + reservation
       // minus the headers' page).
       const usable = boot
@@ -185,20 +194,16 @@ function crashLoadSuite(kernelPackage: string | undefined) {
         .map((m) => [BigInt(m[1]!), BigInt(m[2]!) + 1n]);
       const [crash] = iomemRanges(iomem, 'Crash kernel', true);
       const low = iomemRanges(iomem, 'System RAM').filter((r) => r.start < MiB);
-      assert.deepEqual(usable, [
-        ...low.map((r) => [r.start, r.end < MiB ? r.end : MiB]),
-        [crash!.start + 0x1000n, crash!.end],
-      ]);
+      const e820Lines = boot.filter((l) => l.includes('e820')).join('\n');
+      assert.deepEqual(
+        usable,
+        [...low.map((r) => [r.start, r.end < MiB ? r.end : MiB]), [crash!.start + 0x1000n, crash!.end]],
+        e820Lines,
+      );
       assert.ok(
         boot.some((l) => l.includes(`elfcorehdr=${elfcorehdrK}K`)),
         'command line in the boot log',
       );
-      const vm = await c.expect(new RegExp(`${MARK.vmcore} (present|absent)`), 60_000);
-      assert.equal(vm.match[1], 'present');
-      const d = await c.expect(new RegExp(`${DUMP_MARK} status=(\\d+) bytes=(\\d+)\\n`), DUMP_TIMEOUT);
-      assert.equal(d.match[1], '0', 'dd status');
-      dumpBytes = Number(d.match[2]);
-      await c.waitReady(BOOT_TIMEOUT);
       assert.match(
         await c.check('cat /proc/cmdline'),
         new RegExp(`lab\\.dump=/dev/vda elfcorehdr=${elfcorehdrK}K$`),
