@@ -11,7 +11,7 @@ import { saveCommand } from './save/command.js';
 export const VMCORE_USAGE = `Usage: kexec-ts vmcore COMMAND [FILE]
   info [FILE] [--json]   layout, notes, CPU registers, VMCOREINFO, panic line
   dmesg [FILE]           the kernel log, formatted like vmcore-dmesg
-                         (FILE: an ELF vmcore or a kdump-compressed file, zlib/lzo/snappy/zstd)
+                         (FILE: an ELF vmcore, or a kdump-compressed file or -F stream, any page compression)
   save [SRC] DEST [-d LEVEL] [-c|-l|-p|-z|-E] [-F] [--force] [--json] [--no-dmesg]
                          save the dump: -E (default) copies the ELF; -c (zlib), -l (LZO),
                          -p (snappy), -z/--zstd or -d LEVEL write makedumpfile's kdump-compressed
