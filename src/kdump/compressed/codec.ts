@@ -10,7 +10,7 @@ import {
   DUMP_DH_COMPRESSED_ZLIB,
   DUMP_DH_COMPRESSED_ZSTD,
 } from './layout.js';
-import { lzo1xCompress, lzo1xDecompress } from './lzo.js';
+import { lzo1xCompress, lzo1xDecompress, lzo1xScratch } from './lzo.js';
 
 export const PAGE_COMPRESSIONS = ['none', 'zlib', 'lzo', 'snappy', 'zstd'] as const;
 export type PageCompression = (typeof PAGE_COMPRESSIONS)[number];
@@ -62,8 +62,8 @@ export function pageCompressor(kind: PageCompression): (page: Uint8Array) => Uin
       return (p) => zstdCompressSync(p, o);
     }
     case 'lzo': {
-      const table = new Int32Array(1 << 13);
-      return (p) => lzo1xCompress(p, table);
+      const scratch = lzo1xScratch(); // the writer copies each result before the next page
+      return (p) => lzo1xCompress(p, scratch);
     }
     case 'snappy': {
       const s = snappy();

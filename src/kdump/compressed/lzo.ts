@@ -106,16 +106,37 @@ export function lzo1xDecompress(src: Uint8Array, outLen: number): Uint8Array {
 /** Worst case: all literals (length header up to n/255 + 3 bytes) plus the 3-byte end marker. */
 export const lzo1xBound = (n: number) => n + Math.ceil(n / 255) + 16;
 
+/** Reusable state for compressing many pages: the hash table and the output buffer. */
+export interface Lzo1xScratch {
+  table: Int32Array;
+  /** Added to positions stored in `table`, so entries of earlier inputs are stale without clearing. */
+  base: number;
+  out: Uint8Array;
+}
+
+export function lzo1xScratch(): Lzo1xScratch {
+  return { table: new Int32Array(1 << HASH_BITS), base: 0, out: new Uint8Array(0) };
+}
+
 /**
  * Compresses `src` as one LZO1X stream. Greedy: at each position the previous occurrence of the next
  * four bytes (hash table, last seen wins) is extended as far as it matches; literals that find no
- * match are skipped over faster the longer the run (incompressible pages cost little).
+ * match are skipped over faster the longer the run (incompressible pages cost little). With `scratch`
+ * the result is a view into its buffer, valid until the next call.
  */
-export function lzo1xCompress(src: Uint8Array, table = new Int32Array(1 << HASH_BITS)): Uint8Array {
+export function lzo1xCompress(src: Uint8Array, scratch: Lzo1xScratch = lzo1xScratch()): Uint8Array {
   const n = src.length;
-  const out = new Uint8Array(lzo1xBound(n));
+  if (scratch.out.length < lzo1xBound(n)) scratch.out = new Uint8Array(lzo1xBound(n));
+  const out = scratch.out;
   const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
-  table.fill(-1);
+  const table = scratch.table;
+  if (scratch.base + n + 1 > 0x7fff_ffff) {
+    table.fill(0);
+    scratch.base = 0;
+  }
+  // entries below `base` belong to earlier inputs; positions are stored as base + 1 + i
+  const base = scratch.base;
+  scratch.base += n + 1;
   let op = 0;
   let lit = 0; // start of the pending literal run
   let sPos = -1; // byte of the last match that holds its S bits
@@ -151,8 +172,8 @@ export function lzo1xCompress(src: Uint8Array, table = new Int32Array(1 << HASH_
   while (i <= last) {
     const seq = view.getUint32(i, true);
     const h = Math.imul(seq, 0x9e3779b1) >>> (32 - HASH_BITS);
-    const cand = table[h]!;
-    table[h] = i;
+    const cand = table[h]! - base - 1;
+    table[h] = base + 1 + i;
     const distance = i - cand;
     if (cand < 0 || distance > M4_MAX_OFFSET || view.getUint32(cand, true) !== seq) {
       i += 1 + ((i - lit) >> 5);

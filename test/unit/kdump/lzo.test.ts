@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { FormatError } from '../../../src/errors.js';
-import { lzo1xBound, lzo1xCompress, lzo1xDecompress } from '../../../src/kdump/compressed/lzo.js';
+import {
+  lzo1xBound,
+  lzo1xCompress,
+  lzo1xDecompress,
+  lzo1xScratch,
+} from '../../../src/kdump/compressed/lzo.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const roundtrip = (data: Uint8Array) => {
@@ -68,6 +73,20 @@ describe('LZO1X (lzo.rst format)', () => {
     for (const d of [1, 3, 8, 2048, 2049, 16384, 16385, 40000]) roundtrip(repeats(d, 48 * 1024, d));
     roundtrip(new Uint8Array(0));
     for (let n = 1; n < 40; n++) roundtrip(repeats(n, n, 2));
+  });
+
+  it('a reused scratch (hash table by generation, one output buffer) never matches an earlier input', () => {
+    const scratch = lzo1xScratch();
+    const a = repeats(3, 4096, 64);
+    const b = repeats(4, 4096, 1 << 30); // noise: a stale table entry would point into `a`
+    for (let i = 0; i < 50; i++) {
+      const data = i % 2 ? a : b;
+      assert.deepEqual(lzo1xDecompress(lzo1xCompress(data, scratch), 4096), data);
+    }
+    scratch.base = 0x7fff_ffff - 100; // the next input resets the table instead of overflowing
+    assert.deepEqual(lzo1xDecompress(lzo1xCompress(a, scratch), 4096), a);
+    assert.equal(scratch.base, 4097);
+    assert.deepEqual(lzo1xDecompress(lzo1xCompress(b, scratch), 4096), b);
   });
 
   it('fuzz: any input round-trips; random streams never decode out of bounds', () => {
