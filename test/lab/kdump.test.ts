@@ -12,6 +12,7 @@ import { mkdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { writeCpio } from '../../src/formats/cpio/writer.js';
 import { openFlatReader } from '../../src/kdump/compressed/flat-reader.js';
 import { openKdumpFile } from '../../src/kdump/compressed/reader.js';
 import { openFileReader } from '../../src/kdump/file-reader.js';
@@ -343,8 +344,8 @@ describe('kdump: crash in the guest, read the dump on the host', { timeout: 1_80
   });
 
   it('inside the guest initramfs: save -l (our LZO) and -p (snappy, native addon) and read back, as on the host', async () => {
-    // A synthetic vmcore on a virtio disk: the guest's kexec-ts (the packed npm install) compresses and
-    // reads it, so the snappy prebuilt binary and its libraries are proven present in the initramfs.
+    // A synthetic vmcore put into the initramfs (an appended cpio): the guest's kexec-ts (the packed npm
+    // install) compresses and reads it, so the snappy prebuilt binary and its libraries are proven there.
     const mem = new SynthMemory();
     const text = `guest-codec-marker-${tag}`;
     const { keys } = writeLocklessLog(mem, [{ tsNsec: 7n, text: new TextEncoder().encode(text) }], 4, 10);
@@ -352,16 +353,20 @@ describe('kdump: crash in the guest, read the dump on the host', { timeout: 1_80
       vmcoreinfo: `OSRELEASE=6.1.0-synthetic\nPAGESIZE=4096\nNUMBER(PAGE_OFFSET)=${BigInt.asIntN(64, PAGE_OFFSET)}\n${keys}`,
       mem,
     });
-    const img = join(dir, 'codec.img');
+    const img = join(dir, 'codec.elf');
     await writeFile(img, elf);
-    await truncate(img, Math.ceil(elf.byteLength / (1 << 20)) * (1 << 20));
+    const extra = join(dir, 'codec.cpio');
+    await writeCpio(extra, [
+      { kind: 'dir', path: '/codec' },
+      { kind: 'bytes', path: '/codec/vmcore.elf', data: elf },
+    ]);
     const host = await cli(['vmcore', 'dmesg', img]);
     assert.match(host, new RegExp(text));
-    const g = await startGuest({ drives: [img], log: (l) => process.stderr.write(`lab: ${l}\n`) });
+    const g = await startGuest({ extraInitrd: [extra], log: (l) => process.stderr.write(`lab: ${l}\n`) });
     try {
       for (const flag of ['-l', '-p']) {
         const out = await g.console.check(
-          `kexec-ts vmcore save --no-dmesg -d 1 ${flag} /dev/vda /tmp/c.kdump >/dev/null && kexec-ts vmcore dmesg /tmp/c.kdump && rm /tmp/c.kdump`,
+          `kexec-ts vmcore save --no-dmesg -d 1 ${flag} /codec/vmcore.elf /tmp/c.kdump >/dev/null 2>/tmp/e || { cat /tmp/e; false; }; kexec-ts vmcore dmesg /tmp/c.kdump && rm /tmp/c.kdump`,
           120_000,
         );
         assert.equal(`${out.trim()}\n`, host, `guest ${flag}`);
@@ -369,6 +374,7 @@ describe('kdump: crash in the guest, read the dump on the host', { timeout: 1_80
     } finally {
       await g.close();
       await rm(img, { force: true });
+      await rm(extra, { force: true });
     }
   });
 });
