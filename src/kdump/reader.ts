@@ -6,6 +6,8 @@ export interface RandomAccessReader {
   readonly size: number;
   /** Exactly `length` bytes at `offset` (throws TruncatedError when the file is shorter). */
   read(offset: number, length: number): Uint8Array;
+  /** Like read() but into the caller's buffer (no allocation); file readers have it. */
+  readInto?(into: Uint8Array, offset: number): void;
   close?(): void;
 }
 

@@ -56,9 +56,14 @@ export function saveElfVmcore(
     throw new FileError(tmp, (e as NodeJS.ErrnoException).code ?? 'EIO', { cause: e });
   }
   let sparse = 0;
+  // One reused buffer when the reader can fill it: a fresh 4 MiB array per chunk is garbage that held
+  // ~100 MB of RSS before the GC got to it.
+  const buf = vm.reader.readInto ? new Uint8Array(chunk) : undefined;
   try {
     for (let at = 0; at < total; at += chunk) {
-      const data = vm.reader.read(at, Math.min(chunk, total - at));
+      const n = Math.min(chunk, total - at);
+      const data = buf ? buf.subarray(0, n) : vm.reader.read(at, n);
+      if (buf) vm.reader.readInto?.(data, at);
       if (isZero(data)) sparse += data.byteLength;
       else for (let w = 0; w < data.byteLength; ) w += writeSync(fd, data, w, data.byteLength - w, at + w);
       opts.onProgress?.(at + data.byteLength, total);

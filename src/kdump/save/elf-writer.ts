@@ -164,5 +164,8 @@ export function split(s: LoadSegment, pageSize: number, isOut: (pfn: number) => 
 function readSegment(vm: ElfVmcore, s: LoadSegment, at: number, into: Uint8Array): void {
   into.fill(0);
   const stored = Math.max(0, Math.min(into.byteLength, Number(s.filesz) - at));
-  if (stored > 0) into.set(vm.reader.read(Number(s.offset) + at, stored));
+  if (stored === 0) return;
+  const dst = into.subarray(0, stored);
+  if (vm.reader.readInto) vm.reader.readInto(dst, Number(s.offset) + at); // no array per chunk
+  else dst.set(vm.reader.read(Number(s.offset) + at, stored));
 }
