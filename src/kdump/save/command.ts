@@ -155,8 +155,20 @@ export async function saveCommand(
         throw e;
       }
     }
+    // Progress goes to stderr: JSON lines with --json, a line rewritten in place on a terminal.
+    const pageSize = Number(vm.vmcoreinfo?.pageSize ?? 4096) || 4096;
+    const progressFor = () => {
+      const tty = io.isTTY ?? (io === processIo && process.stderr.isTTY === true);
+      const mode = a.json ? 'json' : tty ? 'tty' : 'off';
+      return progressReporter({ mode, pageSize, write: (t) => io.stderr(t) });
+    };
     if (a.elf) {
-      const r = saveElfVmcore(vm, a.dest, { force: true });
+      // The ELF copy reports bytes; progress counts them in pages of the file.
+      const progress = progressFor();
+      const r = saveElfVmcore(vm, a.dest, {
+        force: true,
+        onProgress: (done, total) => progress(Math.ceil(done / pageSize), Math.ceil(total / pageSize)),
+      });
       const mib = r.bytes / 2 ** 20;
       report(
         a.json
@@ -168,13 +180,7 @@ export async function saveCommand(
     const level = a.level ?? 0;
     const sink: Sink = toStdout ? openFlatSink(1) : openFileSink(a.dest);
     const t0 = performance.now();
-    // Progress goes to stderr: JSON lines with --json, a line rewritten in place on a terminal.
-    const tty = io.isTTY ?? (io === processIo && process.stderr.isTTY === true);
-    const progress = progressReporter({
-      mode: a.json ? 'json' : tty ? 'tty' : 'off',
-      pageSize: Number(vm.vmcoreinfo?.pageSize ?? 4096) || 4096,
-      write: (t) => io.stderr(t),
-    });
+    const progress = progressFor();
     try {
       const stats = writeKdumpCompressed(vm, sink, {
         level,

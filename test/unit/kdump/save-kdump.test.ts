@@ -204,7 +204,16 @@ describe('vmcore save: kdump-compressed', () => {
     const r = JSON.parse(io.out.trim().split('\n').at(-1)!) as { level: number; levelRequested: number };
     assert.equal(r.level, 1);
     assert.equal(r.levelRequested, 31);
-    assert.equal(KdumpSubHeader.decode(new Uint8Array(readFileSync(dest)), PS).dump_level, 1);
+    // --json progress on stderr: the last line covers every dumpable page; the result names the read method.
+    const progress = io.err
+      .split('\n')
+      .filter((l) => l.startsWith('{"event":"progress"'))
+      .map((l) => JSON.parse(l) as { pages: number; total: number; percent: number; etaSec: number });
+    assert.ok(progress.length >= 1, io.err);
+    const last = progress.at(-1)!;
+    assert.deepEqual([last.pages, last.percent, last.etaSec], [last.total, 100, 0]);
+    assert.equal((r as unknown as { dumpablePages: number }).dumpablePages, last.total);
+    assert.equal((r as unknown as { read: string }).read, 'read', 'a regular file outside /proc: read()');
     assert.match(readFileSync(`${dest}.dmesg`, 'latin1'), /\] hello kdump\n/);
     assert.ok(!readdirSync(dir).some((f) => f.includes('.tmp-')));
   });

@@ -57,6 +57,16 @@ describe('vmcore save', () => {
     const io = captureIo();
     assert.equal(await main(['vmcore', 'save', src, join(dir, 'd.elf')], { io }), 0);
     assert.match(io.out, /^saved \d+ bytes to .*d\.elf/);
+    const json = captureIo();
+    assert.equal(await main(['vmcore', 'save', '--json', src, join(dir, 'e.elf')], { io: json }), 0);
+    const last = JSON.parse(json.err.trim().split('\n').at(-1)!) as {
+      event: string;
+      pages: number;
+      total: number;
+    };
+    assert.equal(last.event, 'progress');
+    assert.equal(last.pages, last.total);
+    assert.equal(last.total, Math.ceil(elf.byteLength / 4096));
     const again = captureIo();
     assert.equal(await main(['vmcore', 'save', src, join(dir, 'd.elf')], { io: again }), 1);
     assert.match(again.err, /exists/);
