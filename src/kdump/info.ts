@@ -2,6 +2,7 @@
 // panic line of the log), as plain data with addresses as hex strings so it prints as JSON.
 import { KexecError } from '../errors.js';
 import { COMPRESSION_FLAG } from './compressed/codec.js';
+import { DUMP_DH_COMPRESSED_INCOMPLETE } from './compressed/layout.js';
 import { KdumpVmcore } from './compressed/vmcore.js';
 import { type KernelLog, logLines, readKernelLog } from './dmesg/index.js';
 import { logSource } from './dmesg/source.js';
@@ -111,7 +112,7 @@ function kdumpFacts(vm: KdumpVmcore): NonNullable<VmcoreSummary['kdump']> {
     headerVersion: vm.header.header_version,
     blockSize: vm.header.block_size,
     compression: compressionName(vm.header.status),
-    incomplete: (vm.header.status & 0x8) !== 0,
+    incomplete: (vm.header.status & DUMP_DH_COMPRESSED_INCOMPLETE) !== 0,
     dumpLevel: vm.sub.dump_level,
     maxMapnr: vm.maxMapnr,
     dumpablePages: vm.dumpablePages,

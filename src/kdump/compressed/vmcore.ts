@@ -115,11 +115,6 @@ export class KdumpVmcore implements Dump {
     }
   }
 
-  /** Compression named by the header status (makedumpfile sets the file's algorithm there). */
-  get status(): number {
-    return this.header.status;
-  }
-
   private bitmapSection(which: 1 | 2, sec: number): Uint8Array {
     const key = `${which}:${sec}`;
     let s = this.sections.get(key);
