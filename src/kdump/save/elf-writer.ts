@@ -166,6 +166,7 @@ function readSegment(vm: ElfVmcore, s: LoadSegment, at: number, into: Uint8Array
   const stored = Math.max(0, Math.min(into.byteLength, Number(s.filesz) - at));
   if (stored === 0) return;
   const dst = into.subarray(0, stored);
-  if (vm.reader.readInto) vm.reader.readInto(dst, Number(s.offset) + at); // no array per chunk
+  if (vm.reader.readInto)
+    vm.reader.readInto(dst, Number(s.offset) + at); // no array per chunk
   else dst.set(vm.reader.read(Number(s.offset) + at, stored));
 }

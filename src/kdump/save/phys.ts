@@ -61,7 +61,8 @@ export class PhysMemory {
       const at = Number(s.offset + (from - s.paddr));
       const dst = out.subarray(Number(from - lo), Number(to - lo));
       if (this.pread) this.pread(dst, at);
-      else if (this.vm.reader.readInto) this.vm.reader.readInto(dst, at); // no array per chunk
+      else if (this.vm.reader.readInto)
+        this.vm.reader.readInto(dst, at); // no array per chunk
       else dst.set(this.vm.reader.read(at, dst.byteLength));
     }
     return out;

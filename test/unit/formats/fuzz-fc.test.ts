@@ -1,6 +1,7 @@
 // Property-based fuzzing with fast-check: any bytes, and any mutation (byte overwrites, truncation,
 // inserted u32 lies) of real-shaped bzImage, ELF, PE/UKI, zboot and cpio headers, give a result or a
-// typed KexecError from every entry point, never a RangeError/TypeError, each within a time bound.
+// typed KexecError from every entry point, never a RangeError/TypeError. A hang (an unbounded walk) is
+// caught by the test timeout, not by timing each input: wall-clock bounds fail on a loaded CI machine.
 // Bounded runs keep the whole file to a few seconds; FUZZ_SEED reproduces a failure.
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -19,8 +20,6 @@ import { buildUki, buildZboot } from '../../helpers/build-pe.js';
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20250601);
 const MAX_OUT = 1 << 20;
-/** Per-input time bound: every parser walk is linear in the (small) input or capped by MAX_OUT. */
-const BOUND_MS = 2000;
 
 function total(bytes: Uint8Array): void {
   for (const run of [
@@ -30,14 +29,11 @@ function total(bytes: Uint8Array): void {
     () => extractVmlinux(bytes, MAX_OUT),
     () => decompress(bytes, MAX_OUT),
   ]) {
-    const t0 = performance.now();
     try {
       run();
     } catch (e) {
       if (!(e instanceof KexecError)) throw e;
     }
-    const ms = performance.now() - t0;
-    if (ms > BOUND_MS) throw new Error(`took ${ms.toFixed(0)} ms`);
   }
 }
 
@@ -82,7 +78,8 @@ function apply(base: Uint8Array, muts: Mutation[], span: number): Uint8Array {
   return b;
 }
 
-describe('fast-check: parsers on hostile input', () => {
+// 120 s for the suite: far above a normal run (a few seconds) even on a loaded machine; a hang still fails.
+describe('fast-check: parsers on hostile input', { timeout: 120_000 }, () => {
   it('any bytes, with and without a real magic in front', () => {
     const magic = fc.constantFrom(
       [],
