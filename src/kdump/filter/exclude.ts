@@ -117,11 +117,25 @@ export function classify(
 
   let order = 0;
   let dtor = 0;
+  let hugetlb = false;
   const head = r.headMask !== undefined && ((BigInt(flagsLo) | (BigInt(flagsHi) << 32n)) & r.headMask) !== 0n;
   if (head && i + 1 < have) {
     const tail = base + r.sizePage;
-    if (r.compoundOrder !== undefined) order = dv.getUint8(tail + r.compoundOrder);
-    if (r.compoundDtor !== undefined) dtor = dv.getUint8(tail + r.compoundDtor);
+    if (r.hugetlbMapcount !== undefined || r.pgHugetlb !== undefined) {
+      // 6.6+: the order is the low byte of folio._flags_1, the first tail page's flags word; hugetlb is
+      // PG_hugetlb there (6.6-6.8) or the head's page type (6.9+) (makedumpfile 9661c1d, 985e575, 72c3414).
+      order = dv.getUint8(tail + r.flags);
+      const f1Lo = dv.getUint32(tail + r.flags, true);
+      const f1Hi = dv.getUint32(tail + r.flags + 4, true);
+      const h = r.pgHugetlb;
+      hugetlb =
+        (r.hugetlbMapcount !== undefined && mapcount === r.hugetlbMapcount) ||
+        (h !== undefined && ((h < 32 ? f1Lo >>> h : f1Hi >>> (h - 32)) & 1) === 1);
+    } else {
+      if (r.compoundOrder !== undefined) order = dv.getUint8(tail + r.compoundOrder);
+      if (r.compoundDtor !== undefined) dtor = dv.getUint8(tail + r.compoundDtor);
+      hugetlb = r.hugetlbDtor !== undefined && dtor === r.hugetlbDtor;
+    }
     // An order that does not fit, or is not aligned to the pfn, is not trusted.
     if (order >= 64 || pfn % 2 ** order !== 0) order = 0;
   }
@@ -129,7 +143,9 @@ export function classify(
   if (r.compoundHead !== undefined && (dv.getUint32(base + r.compoundHead, true) & 1) === 1) return undefined;
 
   const slab = bit(r.pgSlab) || (r.slabMapcount !== undefined && mapcount === r.slabMapcount);
-  const anon = (mapping & PAGE_MAPPING_ANON) !== 0;
+  // A slab page is never anon: from 6.2 slab.slabs overlays page.mapping and can be odd (makedumpfile
+  // 5f17bdd, isAnon); from 6.10 slab is a page type (PAGE_SLAB_MAPCOUNT_VALUE, bad2a7c).
+  const anon = (mapping & PAGE_MAPPING_ANON) !== 0 && !slab;
   const cache = bit(r.pgLru) || ((r.pgSwapbacked === undefined || bit(r.pgSwapbacked)) && bit(r.pgSwapcache));
   const priv = bit(r.pgPrivate);
   const pages = 2 ** order;
@@ -141,7 +157,7 @@ export function classify(
   }
   if (level & DL_CACHE && cache && !priv && !anon) return { cls: 'cache', pages };
   if (level & DL_CACHE_PRIVATE && cache && !anon) return { cls: priv ? 'cachePrivate' : 'cache', pages };
-  if (level & DL_USER && (anon || (r.hugetlbDtor !== undefined && dtor === r.hugetlbDtor && head))) {
+  if (level & DL_USER && (anon || hugetlb)) {
     return { cls: 'user', pages };
   }
   if (bit(r.pgHwpoison)) return { cls: 'hwpoison', pages };

@@ -29,6 +29,13 @@ export const VERIFIED_KERNELS: readonly VerifiedKernel[] = [
       'PG_slab flag; buddy/offline as _mapcount values; compound order and dtor as u8 in the first tail page',
     proof: 'test/lab/kdump.test.ts: bitmap 2 equal to Debian makedumpfile 1.7.2 at -d 2, 4, 8, 16, 31',
   },
+  {
+    release: '6.12',
+    layout:
+      'page types as whole _mapcount values (PGTY_* << 24: buddy, offline, slab, hugetlb; no PG_slab); folio order in the low byte of _flags_1 (first tail page flags)',
+    proof:
+      'test/lab/kdump.test.ts: bitmap 2 equal to Debian makedumpfile 1.7.2 at -d 2 and 16; at -d 31 it differs only by slab pages 1.7.2 drops as anon (makedumpfile 5f17bdd, bad2a7c); rules as makedumpfile master (72c3414, 9661c1d, 985e575)',
+  },
 ];
 
 export interface PageRules {
@@ -42,6 +49,10 @@ export interface PageRules {
   compoundOrder: number | undefined;
   compoundDtor: number | undefined;
   hugetlbDtor: number | undefined;
+  /** 6.6-6.8: PG_hugetlb in folio._flags_1 (the first tail page's flags word). */
+  pgHugetlb: number | undefined;
+  /** 6.9+: a hugetlb folio's head has this _mapcount (page type). */
+  hugetlbMapcount: number | undefined;
   pgLru: number | undefined;
   pgPrivate: number | undefined;
   pgSwapcache: number | undefined;
@@ -84,6 +95,8 @@ export function pageRules(info: Vmcoreinfo): PageRules {
     compoundOrder: o['page.compound_order'],
     compoundDtor: o['page.compound_dtor'],
     hugetlbDtor: num(n['HUGETLB_PAGE_DTOR']),
+    pgHugetlb: num(n['PG_hugetlb']),
+    hugetlbMapcount: int32(n['PAGE_HUGETLB_MAPCOUNT_VALUE']),
     pgLru: num(n['PG_lru']),
     pgPrivate: num(n['PG_private']),
     pgSwapcache: num(n['PG_swapcache']),

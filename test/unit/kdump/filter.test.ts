@@ -212,16 +212,16 @@ describe('dump levels: the exact pfns makedumpfile would drop', () => {
 
 describe('dump levels: fallback on kernels not verified or keys missing', () => {
   it('a kernel not in the table gets level 17 (free only), with a warning', () => {
-    const { elf } = synth({ release: '6.12.0-test' });
+    const { elf } = synth({ release: '6.6.0-test' });
     const { f, out } = excludedPfns(elf, 31);
     assert.equal(f.level, 17);
     assert.equal(f.verifiedKernel, undefined);
-    assert.match(f.warnings.join('\n'), /6\.12\.0-test is not in the verified table \(6\.1\)/);
+    assert.match(f.warnings.join('\n'), /6\.6\.0-test is not in the verified table \(6\.1, 6\.12\)/);
     assert.deepEqual(out, sorted(FREE, ALWAYS));
   });
 
   it('no PAGE_BUDDY_MAPCOUNT_VALUE on an unverified kernel: level 1', () => {
-    const { elf } = synth({ release: '6.12.0-test', drop: 'NUMBER(PAGE_BUDDY_MAPCOUNT_VALUE)' });
+    const { elf } = synth({ release: '6.6.0-test', drop: 'NUMBER(PAGE_BUDDY_MAPCOUNT_VALUE)' });
     const { f, out } = excludedPfns(elf, 31);
     assert.equal(f.level, 1);
     assert.deepEqual(out, ALWAYS);
@@ -287,7 +287,7 @@ describe('vmcore save -d 31 on the synthetic dump', () => {
   });
 
   it('the CLI warns and records 17 for an unverified kernel', async () => {
-    const { elf: e } = synth({ release: '6.12.0-test' });
+    const { elf: e } = synth({ release: '6.6.0-test' });
     const src = join(dir, 'vmcore-612');
     const dest = join(dir, 'd17.kdump');
     writeFileSync(src, e);
