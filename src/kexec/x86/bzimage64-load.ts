@@ -45,7 +45,7 @@ export interface BzImage64LoadOptions {
   kdump?: KdumpExtras | undefined;
   /** EFI runtime hand-off (efi_info, SETUP_EFI, runtime map); without it the kernel boots without EFI runtime services. */
   efi?: EfiHandoff | undefined;
-  /** -i / --no-checks: the purgatory skips the SHA-256 check (the digest is still recorded). */
+  /** -i / --no-checks: no SHA-256 at load time, and the purgatory skips its check. */
   noChecks?: boolean;
   /** boot_params.acpi_rsdp_addr (needed without EFI when the RSDP is not in the BIOS area, e.g. OVMF). */
   acpiRsdpAddr?: bigint | undefined;
@@ -220,9 +220,10 @@ export function planLinux64Load(opts: Linux64LoadOptions, k: Linux64Kernel): Kex
   validateSegments(segments, { totalRam, within: opts.kdump ? [opts.kdump.region] : undefined });
   const hashed = segments.filter((s) => s.buf !== purg.bytes);
   const regions = segmentRegions(hashed);
-  const digest = segmentsDigest(hashed);
-  const entryRip = kernel.entry64;
   const skipChecks = opts.noChecks ?? false;
+  // -i: like kexec-tools, no digest at all (the purgatory will not check; hashing 500 MB costs seconds).
+  const digest = skipChecks ? new Uint8Array(32) : segmentsDigest(hashed);
+  const entryRip = kernel.entry64;
   patchPurgatory(purg.bytes, {
     entryRip,
     entryRsi: bootParamsMem,

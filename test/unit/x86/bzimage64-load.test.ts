@@ -108,9 +108,12 @@ describe('planBzImage64Load on a q35 2 GiB guest (crash kernel 0x70000000-0x77ff
 });
 
 describe('planBzImage64Load variations', () => {
-  it('-i sets skip_checks', () => {
+  it('-i sets skip_checks and, as kexec-tools, computes no digest', () => {
     const plan = planBzImage64Load({ ...base, noChecks: true });
-    assert.equal(PurgatoryHeader.decode(plan.segments.find((s) => s.mem === plan.entry)!.buf).skip_checks, 1);
+    const h = PurgatoryHeader.decode(plan.segments.find((s) => s.mem === plan.entry)!.buf);
+    assert.equal(h.skip_checks, 1);
+    assert.deepEqual(h.expected_digest, new Uint8Array(32));
+    assert.deepEqual(plan.purgatory.digest, new Uint8Array(32));
   });
   it('without XLF_CAN_BE_LOADED_ABOVE_4G keeps the initrd under initrd_addr_max', () => {
     const image = syntheticBzImage({ xloadflags: 0x01, initrd_addr_max: 0x37ffffff });
