@@ -16,7 +16,7 @@ import { endianness, constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { FileError, StateError } from '../errors.js';
 import { kexecFileLoadArgs, kexecLoadArgs, syscallError } from './errno.js';
-import { CMemory, lastErrno, libc, word } from './libc.js';
+import { CMemory, inPlaceAddress, lastErrno, libc, word } from './libc.js';
 import {
   AF_NETLINK,
   IFF_UP,
@@ -38,6 +38,12 @@ export const MFD_CLOEXEC = 0x1;
 export const CAP_SYS_BOOT = 22;
 /** sizeof(struct kexec_segment) on 64-bit: four 8-byte words (include/uapi/linux/kexec.h). */
 export const KEXEC_SEGMENT_SIZE = 32;
+
+/**
+ * Buffers at least this big are passed by address. V8 keeps typed arrays above 64 bytes in off-heap
+ * backing stores that never move while referenced; smaller ones may live on the moving heap.
+ */
+export const IN_PLACE_MIN = 1 << 16;
 
 /** Encodes `struct kexec_segment[]` given the C addresses of each segment's buffer (native endian). */
 export function encodeSegmentTable(segments: readonly KexecSegment[], bufAddrs: readonly bigint[]): Buffer {
@@ -107,7 +113,11 @@ export class RealSys implements Sys {
   kexecLoad(entry: bigint, segments: readonly KexecSegment[], flags: number): void {
     const mem = new CMemory();
     try {
-      const addrs = segments.map((s) => mem.put(s.buf));
+      // Large buffers (kernel, initrd) go to the kernel in place: a copy into C memory touched every
+      // page of a second 500 MB buffer, seconds on a real machine and far more under TCG.
+      const addrs = segments.map((s) =>
+        s.buf.length >= IN_PLACE_MIN ? inPlaceAddress(s.buf) : mem.put(s.buf),
+      );
       const table = mem.put(encodeSegmentTable(segments, addrs));
       const r = libc().syscall(this.nr.kexec_load, word(entry), segments.length, word(table), flags, 0);
       if (failed(r))

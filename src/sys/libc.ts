@@ -67,6 +67,14 @@ export class CMemory {
   }
 }
 
+/**
+ * The address of a typed array's bytes, for a syscall that reads them during the call (koffi.address
+ * accounts for byteOffset). Only for buffers above V8's on-heap limit: see IN_PLACE_MIN in ffi.ts.
+ */
+export function inPlaceAddress(bytes: Uint8Array): bigint {
+  return libc().koffi.address(bytes);
+}
+
 /** A signed machine word for koffi's `long` parameters (addresses above 2^63 wrap). */
 export function word(value: bigint): bigint {
   return BigInt.asIntN(64, value);

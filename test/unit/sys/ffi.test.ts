@@ -1,11 +1,12 @@
 // Real FFI, read-only or harmless calls only: the kexec syscalls are made with arguments every
 // kernel rejects (and this host has no kexec at all: ENOSYS). Never reboot or ifdown here.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { FileError, SyscallError } from '../../../src/errors.js';
-import { encodeSegmentTable, hasCapability, KEXEC_SEGMENT_SIZE } from '../../../src/sys/ffi.js';
+import { encodeSegmentTable, hasCapability, IN_PLACE_MIN, KEXEC_SEGMENT_SIZE } from '../../../src/sys/ffi.js';
 import { realSys } from '../../../src/sys/index.js';
+import { inPlaceAddress, libc } from '../../../src/sys/libc.js';
 import { KEXEC_FILE_NO_INITRAMFS } from '../../../src/sys/types.js';
 
 const hostHasKexec = existsSync('/sys/kernel/kexec_loaded');
@@ -107,6 +108,29 @@ describe('helpers', () => {
     const words = Array.from({ length: 8 }, (_, i) => t.readBigUInt64LE(i * 8));
     assert.deepEqual(words, [0xdead0000n, 10n, 0x1000000n, 0x2000n, 0n, 0n, 0xffff_ffff_f000n, 0x1000n]);
   });
+  it("inPlaceAddress points at a typed array's own bytes (byteOffset included): write(2) them to a memfd", () => {
+    const big = Buffer.alloc(IN_PLACE_MIN * 2).fill(0x41);
+    big.write('kexec-ts', 4096 + 3);
+    const view = big.subarray(4096 + 3, 4096 + 3 + 8);
+    const fd = realSys().memfdFromBytes('inplace', new Uint8Array(0));
+    try {
+      // SYS_write is 1 on x86_64, 64 on aarch64 and riscv64.
+      const nr = process.arch === 'x64' ? 1 : 64;
+      assert.equal(Number(libc().syscall(nr, fd, inPlaceAddress(view), view.length, 0, 0)), 8);
+      assert.equal(readFileSync(`/proc/self/fd/${fd}`, 'latin1'), 'kexec-ts');
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('ioctlRead: FileError without the device, SyscallError (ENOTTY) from a file that is no device', () => {
+    assert.throws(() => realSys().ioctlRead('/dev/kexec-ts-none', 0x4602, 80), FileError);
+    assert.throws(
+      () => realSys().ioctlRead('/proc/self/status', 0x4602, 80),
+      (e: unknown) => e instanceof SyscallError && e.errno === 'ENOTTY',
+    );
+  });
+
   it('reads CAP_SYS_BOOT (bit 22) from CapEff', () => {
     assert.equal(hasCapability('CapInh:\t0\nCapEff:\t000001ffffffffff\n', 22), true);
     assert.equal(hasCapability('CapEff:\t0000000000000000\n', 22), false);
