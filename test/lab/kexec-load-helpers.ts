@@ -1,6 +1,7 @@
 // Guest-side checks shared by the kexec_load (-c) lab tests and the purgatory benchmark.
 import assert from 'node:assert/strict';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { GuestConsole } from '../../src/lab/console.js';
@@ -74,4 +75,49 @@ export function paddedCmdline(head: string, len: number): string {
   const s = `${head} lab.pad=`;
   assert.ok(len > s.length);
   return s + 'x'.repeat(len - s.length);
+}
+
+export const EDD_KO = 'kernel/drivers/firmware/edd.ko';
+
+/**
+ * A cpio holding edd.ko (CONFIG_EDD=m in Debian's cloud kernel; the lab rootfs has no modules), for
+ * startGuest's extraInitrd; makeChain('lib/modules/*\/kernel/drivers/firmware') carries it along.
+ */
+export async function eddCpio(setup: LabSetup, build: LabBuild): Promise<string> {
+  const mods = `/lib/modules/${setup.kernelRelease}`;
+  const ko = join(dirname(dirname(setup.vmlinuz)), mods, EDD_KO);
+  assert.ok(existsSync(ko), `${ko} (edd module of the guest kernel)`);
+  const cpio = join(build.dir, 'edd.cpio');
+  await writeCpio(cpio, [
+    { kind: 'dir', path: `${mods}/kernel/drivers` },
+    { kind: 'dir', path: `${mods}/kernel/drivers/firmware` },
+    { kind: 'file', path: `${mods}/${EDD_KO}`, source: ko },
+  ]);
+  return cpio;
+}
+
+/** A 1 MiB raw disk whose MBR carries `signature` (offset 0x1b8) and the 0x55aa boot signature. */
+export async function mbrDisk(path: string, signature: number): Promise<void> {
+  const b = Buffer.alloc(1 << 20);
+  b.writeUInt32LE(signature, 0x1b8);
+  b.writeUInt16LE(0xaa55, 0x1fe);
+  await writeFile(path, b);
+}
+
+/**
+ * What /sys/firmware/edd shows (edd.ko loaded first): per int13_dev, version, MBR signature, legacy
+ * geometry, extensions and the raw device parameters in hex. One line per drive.
+ */
+export async function eddSummary(c: GuestConsole): Promise<string> {
+  await c.check(`[ -d /sys/firmware/edd ] || insmod /lib/modules/$(uname -r)/${EDD_KO}`);
+  return c.check(
+    'for d in /sys/firmware/edd/int13_dev*; do echo ${d##*/} $(cat $d/version $d/mbr_signature $d/legacy_max_cylinder $d/legacy_max_head $d/legacy_sectors_per_track 2>/dev/null) $(cat $d/extensions 2>/dev/null | tr " \n" "_,") $(od -An -tx1 $d/raw_data | tr -d " \n"); done',
+  );
+}
+
+/** fb0's driver name and size, and the efifb probe lines of this boot's log (timestamps cut). */
+export async function fbSummary(c: GuestConsole): Promise<string> {
+  return c.check(
+    "cat /sys/class/graphics/fb0/name /sys/class/graphics/fb0/virtual_size; dmesg | grep -E 'efifb: (framebuffer at|mode is)' | sed 's/^\\[[^]]*\\] //'",
+  );
 }

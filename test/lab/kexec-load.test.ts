@@ -1,12 +1,17 @@
-// kexec_load (-c) on real kernels: our bzImage64 loader and purgatory, in QEMU guests, one boot chain each.
-//   SeaBIOS, 6.1:  A -c -d -> B (cmdline, initrd, MemTotal) -> default mode, kexec_file_load refuses the
-//                  2040-byte line (EINVAL), fallback -> C -> -c -i -> D -> a corrupted segment: the
-//                  purgatory prints its mismatch line and halts
-//   OVMF, 6.1:     A -c -d -> B (EFI runtime: runtime-map, efivars through GetVariable) -> -c -i -> C
+// kexec_load (-c) on real kernels: our bzImage64 and elf-x86_64 loaders and purgatory, in QEMU guests, one
+// boot chain each.
+//   SeaBIOS, 6.1:  (a virtio disk, so the BIOS has an EDD drive) A -c -d -> B (cmdline, initrd, MemTotal,
+//                  /sys/firmware/edd as in A) -> default mode, kexec_file_load refuses the 2040-byte line
+//                  (EINVAL), fallback -> C -> -c -i -> D -> the vmlinux extracted from /boot/vmlinuz,
+//                  -c (elf-x86_64) -> E -> a corrupted segment: the purgatory prints its mismatch line
+//                  and halts
+//   OVMF, 6.1:     (a VGA device: efifb) A -c -d -> B (EFI runtime: runtime-map, efivars through
+//                  GetVariable; the same efifb mode) -> -c -i -> C
 //   SeaBIOS, 6.12: A -c -d -> B -> fallback on the long line -> C
 // Fails, never skips, when the lab cannot run.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CORRUPT_ENV } from '../../src/kexec/x86/plan-from-sys.js';
 import type { GuestConsole } from '../../src/lab/console.js';
@@ -15,10 +20,15 @@ import { PURGATORY_MISMATCH_LINE } from '../../src/purgatory/x86_64-header.js';
 import {
   assertInitrdIntact,
   BOOT_TIMEOUT,
+  EDD_KO,
+  eddCpio,
+  eddSummary,
   efivarsSummary,
+  fbSummary,
   initrdWithEfivarfs,
   LOAD_TIMEOUT,
   makeChain,
+  mbrDisk,
   memTotalKiB,
   paddedCmdline,
   runtimeMap,
@@ -70,53 +80,90 @@ function guestHooks(
   return s;
 }
 
+/** edd.ko's directory in the guest, carried along by the chain image. */
+const EDD_DIR = `lib/modules/*/${EDD_KO.replace(/\/[^/]*$/, '')}`;
+/** The MBR signature of the lab disk: the BIOS reads it (int 0x13) for the first kernel's EDD data. */
+const MBR_SIG = 0x6b747331;
+
 describe('kexec_load (-c) under SeaBIOS, Debian 6.1', { timeout: 3_600_000 }, () => {
-  const s = guestHooks({ append: 'lab.boot=A' });
+  let eddA = '';
+  const s = guestHooks(async () => {
+    const { setup, build } = await prepareLab({ log });
+    const disk = join(build.dir, 'edd-disk.img');
+    await mbrDisk(disk, MBR_SIG);
+    return { append: 'lab.boot=A', drives: [disk], extraInitrd: [await eddCpio(setup, build)] };
+  });
+  const checkEdd = async () => assert.equal(await eddSummary(s.c), eddA);
 
   it('A: -c -d -l prints the segment table and loads with kexec_load', async () => {
-    await s.c.check(makeChain(), LOAD_TIMEOUT);
+    eddA = await eddSummary(s.c);
+    log(`first boot EDD:\n${eddA}`);
+    assert.match(eddA, new RegExp(`^int13_dev80 0x[0-9a-f]+ 0x${MBR_SIG.toString(16)} `));
+    await s.c.check(makeChain(EDD_DIR), LOAD_TIMEOUT);
     const r = await s.c.run(load('-c -d', cmdline('B')), LOAD_TIMEOUT);
     assert.equal(r.status, 0, r.output);
     for (const role of ['kernel', 'initrd', 'boot_params', 'purgatory', 'setup_data'])
       assert.match(r.output, new RegExp(`kexec-ts: ${role} +0x[0-9a-f]+-0x[0-9a-f]+ memsz`));
     assert.match(r.output, /entry 0x[0-9a-f]+ \(purgatory\), kernel 64-bit entry 0x[0-9a-f]+200/);
     assert.match(r.output, /efi: none \(no \/sys\/firmware\/efi/);
+    assert.match(r.output, /edd: \d+ drives, 1 MBR signatures/);
     assert.match(r.output, /loaded \/boot\/vmlinuz \(bzImage64\) with kexec_load/);
     assert.doesNotMatch(r.output, /kexec_file_load\(/);
     assert.equal(await s.c.check('cat /sys/kernel/kexec_loaded'), '1');
     await execAndWait(s.c, 2);
   });
 
-  it('B: exact command line, intact initrd, same MemTotal', async () => {
+  it('B: exact command line, intact initrd, same MemTotal, same EDD drives', async () => {
     await checkBoot(s.c, s.guest, cmdline('B'), s.memA);
+    await checkEdd();
   });
 
   it('B: the default mode falls back to kexec_load when kexec_file_load refuses a 2040-byte line', async () => {
     const line = paddedCmdline(cmdline('C'), LONG);
-    await s.c.check(makeChain(), LOAD_TIMEOUT);
+    await s.c.check(makeChain(EDD_DIR), LOAD_TIMEOUT);
     const r = await s.c.run(load('-d', line), LOAD_TIMEOUT);
     assert.equal(r.status, 0, r.output);
     assert.match(r.output, /kexec_file_load\(.*\) = EINVAL .*falling back to kexec_load/);
     assert.match(r.output, /loaded \/boot\/vmlinuz \(bzImage64\) with kexec_load/);
     await execAndWait(s.c, 3);
     await checkBoot(s.c, s.guest, line, s.memA);
+    await checkEdd();
   });
 
   it('C: -c -i (no purgatory check) boots too', async () => {
-    await s.c.check(makeChain(), LOAD_TIMEOUT);
+    await s.c.check(makeChain(EDD_DIR), LOAD_TIMEOUT);
     await s.c.check(load('-c -i', cmdline('D')), LOAD_TIMEOUT);
     await execAndWait(s.c, 4);
     await checkBoot(s.c, s.guest, cmdline('D'), s.memA);
+    await checkEdd(); // also loads edd.ko, so the next load finds /sys/firmware/edd
   });
 
-  it('D: a segment changed after hashing: the purgatory prints its mismatch line and halts', async () => {
+  it('D: the vmlinux inside /boot/vmlinuz boots with -c (elf-x86_64, PT_LOADs at 16 MiB up)', async () => {
+    await s.c.check(makeChain(EDD_DIR), LOAD_TIMEOUT);
+    await s.c.check('kexec-ts inspect --extract-vmlinux /boot/vmlinuz -o /tmp/vmlinux', LOAD_TIMEOUT);
+    const r = await s.c.run(
+      `kexec-ts -c -d -l /tmp/vmlinux --initrd=/tmp/chain.img --append='${cmdline('E')}'; rm /tmp/vmlinux`,
+      LOAD_TIMEOUT,
+    );
+    assert.equal(r.status, 0, r.output);
+    assert.match(r.output, /loaded \/tmp\/vmlinux \(elf-x86_64\) with kexec_load/);
+    // The linked physical address (CONFIG_PHYSICAL_START) and the entry there (phys_startup_64).
+    assert.match(r.output, /kernel 64-bit entry 0x1000000,/);
+    assert.match(r.output, /kexec-ts: kernel +0x1000000-0x[0-9a-f]+ memsz/);
+    assert.match(r.output, /edd: 1 drives, 1 MBR signatures/);
+    await execAndWait(s.c, 5);
+    await checkBoot(s.c, s.guest, cmdline('E'), s.memA);
+    await checkEdd();
+  });
+
+  it('E: a segment changed after hashing: the purgatory prints its mismatch line and halts', async () => {
     await s.c.check(makeChain(), LOAD_TIMEOUT);
-    await s.c.check(`${CORRUPT_ENV}=initrd ${load('-c', cmdline('E'))}`, LOAD_TIMEOUT);
+    await s.c.check(`${CORRUPT_ENV}=initrd ${load('-c', cmdline('F'))}`, LOAD_TIMEOUT);
     s.c.send('kexec-ts -e\n');
     await s.c.expect('kexec_core: Starting new kernel', 120_000);
     await s.c.expect(PURGATORY_MISMATCH_LINE, BOOT_TIMEOUT);
     await new Promise((r) => setTimeout(r, 10_000));
-    assert.equal(s.c.boots.length, 4, 'no kernel started after the mismatch');
+    assert.equal(s.c.boots.length, 5, 'no kernel started after the mismatch');
   });
 });
 
@@ -125,18 +172,23 @@ describe('kexec_load (-c) under OVMF, Debian 6.1: EFI runtime services survive',
 }, () => {
   let efivarsA = '';
   let mapA = '';
+  let fbA = '';
   const s = guestHooks(async () => {
     const { setup, build } = await prepareLab({ log });
     return {
       ovmf: true,
       append: 'lab.boot=A',
-      extraArgs: ['-initrd', await initrdWithEfivarfs(setup, build)],
+      // A VGA device gives OVMF a GOP, hence efifb on /dev/fb0 ("EFI VGA").
+      extraArgs: ['-initrd', await initrdWithEfivarfs(setup, build), '-device', 'VGA'],
     };
   });
 
-  it('A: -c -d -l hands EFI over (systab, runtime regions)', async () => {
+  it('A: -c -d -l hands EFI over (systab, runtime regions) and the framebuffer', async () => {
     efivarsA = await efivarsSummary(s.c);
     mapA = await runtimeMap(s.c);
+    fbA = await fbSummary(s.c);
+    log(`first boot framebuffer:\n${fbA}`);
+    assert.match(fbA, /^EFI VGA\n\d+,\d+\nefifb: framebuffer at 0x[0-9a-f]+/);
     log(`first boot: ${efivarsA.split(' ')[0]} EFI variables, runtime map:\n${mapA}`);
     assert.ok(Number(efivarsA.split(' ')[0]) > 0);
     await s.c.check(makeChain('lib/modules/*/kernel/fs'), LOAD_TIMEOUT);
@@ -144,13 +196,18 @@ describe('kexec_load (-c) under OVMF, Debian 6.1: EFI runtime services survive',
     assert.equal(r.status, 0, r.output);
     const n = mapA.split('\n').length;
     assert.match(r.output, new RegExp(`efi: systab 0x[0-9a-f]+, ${n} runtime regions, memmap 0x[0-9a-f]+`));
+    assert.match(
+      r.output,
+      /screen_info: \/dev\/fb0 "EFI VGA" \d+x\d+x\d+ at 0x[0-9a-f]+ \(video type 0x70\)/,
+    );
     await execAndWait(s.c, 2);
   });
 
-  it('B: command line, initrd, MemTotal; /sys/firmware/efi with the same runtime map; efivars readable', async () => {
+  it('B: command line, initrd, MemTotal; /sys/firmware/efi with the same runtime map; efivars readable; same efifb', async () => {
     await checkBoot(s.c, s.guest, cmdline('B'), s.memA);
     assert.equal(await runtimeMap(s.c), mapA);
     assert.equal(await efivarsSummary(s.c), efivarsA);
+    assert.equal(await fbSummary(s.c), fbA);
   });
 
   it('B: -c -i reaches C with EFI runtime still there', async () => {
@@ -160,6 +217,7 @@ describe('kexec_load (-c) under OVMF, Debian 6.1: EFI runtime services survive',
     await checkBoot(s.c, s.guest, cmdline('C'), s.memA);
     assert.equal(await runtimeMap(s.c), mapA);
     assert.equal(await efivarsSummary(s.c), efivarsA);
+    assert.equal(await fbSummary(s.c), fbA);
   });
 });
 
