@@ -106,9 +106,12 @@ export function screenInfoFromFramebuffer(
       lfb_depth: v.bits_per_pixel & 0xffff,
       lfb_base: Number(base & 0xffffffffn),
       lfb_linelength: fix.line_length & 0xffff,
-      // screen_info counts the size in 64 KiB units and the pages in 4 KiB ones (kexec-tools does too).
-      lfb_size: Math.ceil(fix.smem_len / 0x10000),
-      pages: Math.min(Math.ceil(fix.smem_len / 0x1000), 0xffff),
+      // lfb_size is in bytes for efifb (the EFI stub stores the GOP size; efifb.c reads it as is) and in
+      // 64 KiB units for vesafb (video-vesa.c, vesafb.c `lfb_size * 65536`). pages counts display pages
+      // (the EFI stub writes 1); kexec-tools writes 4 KiB pages and 64 KiB units for both, which makes
+      // efifb print "pages=1000" where the firmware boot said 1.
+      lfb_size: type === VIDEO_TYPE_EFI ? fix.smem_len : Math.ceil(fix.smem_len / 0x10000),
+      pages: 1,
       vesapm_seg: 0,
       ...(color
         ? {

@@ -121,8 +121,8 @@ describe('screen_info from /dev/fb0', () => {
       [si.lfb_width, si.lfb_height, si.lfb_depth, si.lfb_base, si.lfb_linelength],
       [1024, 768, 32, 0x80000000, 4096],
     );
-    assert.equal(si.lfb_size, 48); // 3 MiB in 64 KiB units
-    assert.equal(si.pages, 768); // 3 MiB in 4 KiB pages
+    assert.equal(si.lfb_size, 0x300000); // efifb: bytes (efifb.c size_total = lfb_size)
+    assert.equal(si.pages, 1); // one display page, as the EFI stub writes
     assert.deepEqual(
       [
         si.red_pos,
@@ -154,6 +154,7 @@ describe('screen_info from /dev/fb0', () => {
     const si = ScreenInfo.decode(zeroPage(fbSys('VESA VGA', 0x8_0000_0000n)).zp);
     assert.equal(si.orig_video_isVGA, 0x23);
     assert.deepEqual([si.lfb_base, si.ext_lfb_base, si.capabilities], [0, 8, 2]);
+    assert.equal(si.lfb_size, 48); // vesafb: 3 MiB in 64 KiB units (vesafb.c lfb_size * 65536)
   });
 
   it('"simple" takes the type from the running screen_info; another driver gets no firmware console', () => {
