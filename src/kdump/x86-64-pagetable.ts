@@ -26,6 +26,8 @@ const u64 = (n: bigint) => BigInt.asUintN(64, n);
 export interface PhysSource {
   readPhys(paddr: bigint, length: number): Uint8Array | undefined;
   maxSpan?(paddr: bigint): number;
+  /** readPhys into a caller's buffer (no array per read); false when the dump does not hold the bytes. */
+  readPhysInto?(paddr: bigint, into: Uint8Array): boolean;
 }
 
 /** An ELF vmcore's PT_LOADs as a PhysSource: file bytes only (past p_filesz is not in the dump). */
@@ -40,6 +42,13 @@ export function elfPhysSource(vm: ElfVmcore): PhysSource {
       return p && p.span >= length ? vm.reader.read(p.offset, length) : undefined;
     },
     maxSpan: (paddr) => span(paddr)?.span ?? 0,
+    readPhysInto(paddr, into) {
+      const p = span(paddr);
+      if (!p || p.span < into.byteLength) return false;
+      if (vm.reader.readInto) vm.reader.readInto(into, p.offset);
+      else into.set(vm.reader.read(p.offset, into.byteLength));
+      return true;
+    },
   };
 }
 
@@ -125,13 +134,19 @@ export class X86_64PageTables {
       const t = this.translate(va);
       let n = t ? Math.min(t.span, length - done) : 0;
       if (t && this.mem.maxSpan) n = Math.min(n, this.mem.maxSpan(t.paddr));
-      const bytes = t && n > 0 ? this.mem.readPhys(t.paddr, n) : undefined;
+      // The struct page pass reads megabytes per batch: straight into `out` when the source can.
+      const direct = t !== undefined && n > 0 && this.mem.readPhysInto !== undefined;
+      const bytes = direct
+        ? this.mem.readPhysInto?.(t.paddr, out.subarray(done, done + n))
+        : t && n > 0
+          ? this.mem.readPhys(t.paddr, n)
+          : undefined;
       if (!bytes) {
         throw new FormatError(`vaddr 0x${va.toString(16)} is not mapped in the dump`, 'vmcore', undefined, {
           hint: 'the page tables or the memory they point to are missing from the dump',
         });
       }
-      out.set(bytes, done);
+      if (bytes !== true) out.set(bytes, done);
       done += n;
     }
     return out;

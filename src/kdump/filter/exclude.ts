@@ -91,6 +91,23 @@ export function excludePages(
   return { excluded, counts, sections: sections.length };
 }
 
+/** Flag bit `n` of the two 32-bit halves of page->flags (false when the kernel has no such flag). */
+function flagBit(lo: number, hi: number, n: number | undefined): boolean {
+  return n !== undefined && (n < 32 ? (lo >>> n) & 1 : (hi >>> (n - 32)) & 1) === 1;
+}
+/** PG_head_mask as two 32-bit halves, converted once per mask (not per page). */
+let headMask: bigint | undefined;
+let headLo = 0;
+let headHi = 0;
+function isHead(mask: bigint, lo: number, hi: number): boolean {
+  if (mask !== headMask) {
+    headMask = mask;
+    headLo = Number(mask & 0xffff_ffffn) | 0;
+    headHi = Number((mask >> 32n) & 0xffff_ffffn) | 0;
+  }
+  return ((lo & headLo) | (hi & headHi)) !== 0;
+}
+
 interface Verdict {
   cls: PageClass;
   pages: number;
@@ -108,8 +125,6 @@ export function classify(
   const base = i * r.sizePage;
   const flagsLo = dv.getUint32(base + r.flags, true);
   const flagsHi = dv.getUint32(base + r.flags + 4, true);
-  const bit = (n: number | undefined) =>
-    n !== undefined && (n < 32 ? (flagsLo >>> n) & 1 : (flagsHi >>> (n - 32)) & 1) === 1;
   const mapping = dv.getUint32(base + r.mapping, true);
   const mapcount = r.mapcount === undefined ? 0 : dv.getInt32(base + r.mapcount, true);
   const privLo = r.private === undefined ? 0 : dv.getUint32(base + r.private, true);
@@ -118,7 +133,8 @@ export function classify(
   let order = 0;
   let dtor = 0;
   let hugetlb = false;
-  const head = r.headMask !== undefined && ((BigInt(flagsLo) | (BigInt(flagsHi) << 32n)) & r.headMask) !== 0n;
+  // PG_head_mask split in 32-bit halves: a BigInt per struct page would be garbage (RSS, docs/kdump.md).
+  const head = r.headMask !== undefined && isHead(r.headMask, flagsLo, flagsHi);
   if (head && i + 1 < have) {
     const tail = base + r.sizePage;
     if (r.hugetlbMapcount !== undefined || r.pgHugetlb !== undefined) {
@@ -142,12 +158,16 @@ export function classify(
   // A compound tail page (compound_head bit 0) was excluded with its head, or is kept with it.
   if (r.compoundHead !== undefined && (dv.getUint32(base + r.compoundHead, true) & 1) === 1) return undefined;
 
-  const slab = bit(r.pgSlab) || (r.slabMapcount !== undefined && mapcount === r.slabMapcount);
+  const slab =
+    flagBit(flagsLo, flagsHi, r.pgSlab) || (r.slabMapcount !== undefined && mapcount === r.slabMapcount);
   // A slab page is never anon: from 6.2 slab.slabs overlays page.mapping and can be odd (makedumpfile
   // 5f17bdd, isAnon); from 6.10 slab is a page type (PAGE_SLAB_MAPCOUNT_VALUE, bad2a7c).
   const anon = (mapping & PAGE_MAPPING_ANON) !== 0 && !slab;
-  const cache = bit(r.pgLru) || ((r.pgSwapbacked === undefined || bit(r.pgSwapbacked)) && bit(r.pgSwapcache));
-  const priv = bit(r.pgPrivate);
+  const cache =
+    flagBit(flagsLo, flagsHi, r.pgLru) ||
+    ((r.pgSwapbacked === undefined || flagBit(flagsLo, flagsHi, r.pgSwapbacked)) &&
+      flagBit(flagsLo, flagsHi, r.pgSwapcache));
+  const priv = flagBit(flagsLo, flagsHi, r.pgPrivate);
   const pages = 2 ** order;
 
   if (level & DL_FREE && r.buddy !== undefined && !slab && mapcount === r.buddy) {
@@ -160,7 +180,7 @@ export function classify(
   if (level & DL_USER && (anon || hugetlb)) {
     return { cls: 'user', pages };
   }
-  if (bit(r.pgHwpoison)) return { cls: 'hwpoison', pages };
+  if (flagBit(flagsLo, flagsHi, r.pgHwpoison)) return { cls: 'hwpoison', pages };
   if (r.offline !== undefined && !slab && mapcount === r.offline) return { cls: 'offline', pages };
   return undefined;
 }
