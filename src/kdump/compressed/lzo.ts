@@ -127,8 +127,23 @@ export function lzo1xScratch(): Lzo1xScratch {
 export function lzo1xCompress(src: Uint8Array, scratch: Lzo1xScratch = lzo1xScratch()): Uint8Array {
   const n = src.length;
   if (scratch.out.length < lzo1xBound(n)) scratch.out = new Uint8Array(lzo1xBound(n));
-  const out = scratch.out;
-  const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  return scratch.out.subarray(0, lzo1xCompressInto(src, 0, n, scratch.out, 0, scratch));
+}
+
+/**
+ * lzo1xCompress of `src[srcOff, srcOff + n)` written to `dst` at `dstOff` (room for lzo1xBound(n)
+ * bytes needed); returns the stream's length. Allocates nothing: the loop keeps its state in locals
+ * (no closures, whose captured variables V8 keeps in a heap context) and reads 4-byte sequences
+ * byte by byte instead of through a DataView per call.
+ */
+export function lzo1xCompressInto(
+  src: Uint8Array,
+  srcOff: number,
+  n: number,
+  dst: Uint8Array,
+  dstOff: number,
+  scratch: Lzo1xScratch,
+): number {
   const table = scratch.table;
   if (scratch.base + n + 1 > 0x7fff_ffff) {
     table.fill(0);
@@ -137,75 +152,91 @@ export function lzo1xCompress(src: Uint8Array, scratch: Lzo1xScratch = lzo1xScra
   // entries below `base` belong to earlier inputs; positions are stored as base + 1 + i
   const base = scratch.base;
   scratch.base += n + 1;
-  let op = 0;
+  let op = dstOff;
   let lit = 0; // start of the pending literal run
   let sPos = -1; // byte of the last match that holds its S bits
-  const putLength = (max: number, len: number, opcode: number) => {
-    // len is the value to encode above the base; fits in the opcode's bits or extends with zeros
-    if (len <= max) {
-      out[op++] = opcode | len;
-      return;
-    }
-    out[op++] = opcode;
-    let rem = len - max;
-    while (rem > 255) {
-      out[op++] = 0;
-      rem -= 255;
-    }
-    out[op++] = rem;
-  };
-  const flushLiterals = (end: number) => {
-    const count = end - lit;
-    if (count === 0) return;
-    if (sPos < 0 && op === 0 && count <= 238)
-      out[op++] = 17 + count; // first-byte form
-    else if (count <= 3) {
-      if (sPos < 0) throw new Error('lzo: short literal run without a preceding match');
-      out[sPos]! |= count;
-    } else putLength(15, count - 3, 0); // 0000LLLL: length 3 + (L ?: 15 + extension)
-    out.set(src.subarray(lit, end), op);
-    op += count;
-    lit = end;
-  };
   let i = 0;
   const last = n - MIN_MATCH;
   while (i <= last) {
-    const seq = view.getUint32(i, true);
+    const at = srcOff + i;
+    const seq = src[at]! | (src[at + 1]! << 8) | (src[at + 2]! << 16) | (src[at + 3]! << 24);
     const h = Math.imul(seq, 0x9e3779b1) >>> (32 - HASH_BITS);
     const cand = table[h]! - base - 1;
     table[h] = base + 1 + i;
     const distance = i - cand;
-    if (cand < 0 || distance > M4_MAX_OFFSET || view.getUint32(cand, true) !== seq) {
+    if (cand < 0 || distance > M4_MAX_OFFSET) {
+      i += 1 + ((i - lit) >> 5);
+      continue;
+    }
+    const ca = srcOff + cand;
+    if ((src[ca]! | (src[ca + 1]! << 8) | (src[ca + 2]! << 16) | (src[ca + 3]! << 24)) !== seq) {
       i += 1 + ((i - lit) >> 5);
       continue;
     }
     let len = MIN_MATCH;
-    while (i + len < n && src[cand + len] === src[i + len]) len++;
-    flushLiterals(i);
+    while (i + len < n && src[ca + len] === src[at + len]) len++;
+    if (i > lit) op = putLiterals(src, srcOff + lit, i - lit, dst, op, sPos, dstOff);
     if (len <= M2_MAX_LEN && distance <= M2_MAX_OFFSET) {
       const d = distance - 1;
       sPos = op;
-      out[op++] = (len <= 4 ? 0x40 | ((len - 3) << 5) : 0x80 | ((len - 5) << 5)) | ((d & 7) << 2);
-      out[op++] = d >> 3;
+      dst[op++] = (len <= 4 ? 0x40 | ((len - 3) << 5) : 0x80 | ((len - 5) << 5)) | ((d & 7) << 2);
+      dst[op++] = d >> 3;
     } else if (distance <= M3_MAX_OFFSET) {
       const d = distance - 1;
-      putLength(31, len - 2, 0x20); // length 2 + (L ?: 31 + extension)
+      op = putLength(dst, op, 31, len - 2, 0x20); // length 2 + (L ?: 31 + extension)
       sPos = op;
-      out[op++] = (d & 63) << 2;
-      out[op++] = d >> 6;
+      dst[op++] = (d & 63) << 2;
+      dst[op++] = d >> 6;
     } else {
       const d = distance - 16384;
-      putLength(7, len - 2, 0x10 | ((d >> 11) & 8)); // length 2 + (L ?: 7 + extension)
+      op = putLength(dst, op, 7, len - 2, 0x10 | ((d >> 11) & 8)); // length 2 + (L ?: 7 + extension)
       sPos = op;
-      out[op++] = (d & 63) << 2;
-      out[op++] = (d >> 6) & 0xff;
+      dst[op++] = (d & 63) << 2;
+      dst[op++] = (d >> 6) & 0xff;
     }
     i += len;
     lit = i;
   }
-  flushLiterals(n);
-  out[op++] = 0x11; // M4, distance 16384, length 3: end of stream
-  out[op++] = 0;
-  out[op++] = 0;
-  return out.subarray(0, op);
+  if (n > lit) op = putLiterals(src, srcOff + lit, n - lit, dst, op, sPos, dstOff);
+  dst[op++] = 0x11; // M4, distance 16384, length 3: end of stream
+  dst[op++] = 0;
+  dst[op++] = 0;
+  return op - dstOff;
+}
+
+/** A length above the opcode's base: in its `max` bits, or a zero opcode field and 255-steps. */
+function putLength(dst: Uint8Array, op: number, max: number, len: number, opcode: number): number {
+  if (len <= max) {
+    dst[op++] = opcode | len;
+    return op;
+  }
+  dst[op++] = opcode;
+  let rem = len - max;
+  while (rem > 255) {
+    dst[op++] = 0;
+    rem -= 255;
+  }
+  dst[op++] = rem;
+  return op;
+}
+
+/** A literal run of `count` bytes from `src[from]`: its header (or the S bits of the last match), then the bytes. */
+function putLiterals(
+  src: Uint8Array,
+  from: number,
+  count: number,
+  dst: Uint8Array,
+  op: number,
+  sPos: number,
+  start: number,
+): number {
+  if (sPos < 0 && op === start && count <= 238)
+    dst[op++] = 17 + count; // first-byte form
+  else if (count <= 3) {
+    if (sPos < 0) throw new Error('lzo: short literal run without a preceding match');
+    dst[sPos]! |= count;
+  } else op = putLength(dst, op, 15, count - 3, 0); // 0000LLLL: length 3 + (L ?: 15 + extension)
+  if (count < 32) for (let k = 0; k < count; k++) dst[op + k] = src[from + k]!;
+  else dst.set(src.subarray(from, from + count), op);
+  return op + count;
 }

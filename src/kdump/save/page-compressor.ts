@@ -8,10 +8,11 @@
 // stream that makedumpfile and crash pass to uncompress(), a complete zstd frame for ZSTD_decompress().
 //
 // The handle (`_handle.writeSync`, `_writeState`) is what Node's own zlibBufferSync uses, but it is not
-// a documented API: when it is missing the compressor falls back to the one-shot calls. LZO and snappy
-// (compressed/codec.ts) keep no native context between pages; they are wrapped as they are.
+// a documented API: when it is missing the compressor falls back to the one-shot calls. LZO (our own
+// encoder) writes straight into the caller's buffer; snappy (compressed/codec.ts) is wrapped.
 import { constants, Deflate, deflateSync, ZstdCompress, zstdCompressSync } from 'node:zlib';
 import { pageCompressor as oneShotCodec, type PageCompression } from '../compressed/codec.js';
+import { lzo1xBound, lzo1xCompressInto, lzo1xScratch } from '../compressed/lzo.js';
 
 export interface PageCompressor {
   /**
@@ -54,6 +55,7 @@ interface StreamInternals {
 export function openPageCompressor(kind: PageCompression, pageSize: number): PageCompressor | undefined {
   if (kind === 'none') return undefined;
   if (kind === 'zlib' || kind === 'zstd') return reusedContext(kind, pageSize);
+  if (kind === 'lzo') return lzoInto(pageSize);
   const compress = oneShotCodec(kind);
   return {
     bound: pageSize,
@@ -62,6 +64,21 @@ export function openPageCompressor(kind: PageCompression, pageSize: number): Pag
       if (!out || out.byteLength >= pageSize) return 0;
       dst.set(out, dstOff);
       return out.byteLength;
+    },
+    close() {},
+  };
+}
+
+/** LZO1X straight into the caller's buffer: one hash table for the dump, nothing allocated per page. */
+function lzoInto(pageSize: number): PageCompressor {
+  const scratch = lzo1xScratch();
+  const bound = lzo1xBound(pageSize);
+  return {
+    bound,
+    compressInto(src, srcOff, dst, dstOff) {
+      if (dst.byteLength - dstOff < bound) throw new RangeError('compressInto: no room');
+      const n = lzo1xCompressInto(src, srcOff, pageSize, dst, dstOff, scratch);
+      return n < pageSize ? n : 0;
     },
     close() {},
   };
