@@ -9,7 +9,10 @@
 //
 // The handle (`_handle.writeSync`, `_writeState`) is what Node's own zlibBufferSync uses, but it is not
 // a documented API: when it is missing the compressor falls back to the one-shot calls. LZO (our own
-// encoder) writes straight into the caller's buffer; snappy (compressed/codec.ts) is wrapped.
+// encoder) writes straight into the caller's buffer; snappy (compressed/codec.ts) is wrapped, with
+// its per-page garbage bounded by a periodic scavenge.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { constants, Deflate, deflateSync, ZstdCompress, zstdCompressSync } from 'node:zlib';
 import { pageCompressor as oneShotCodec, type PageCompression } from '../compressed/codec.js';
 import { lzo1xBound, lzo1xCompressInto, lzo1xScratch } from '../compressed/lzo.js';
@@ -57,9 +60,17 @@ export function openPageCompressor(kind: PageCompression, pageSize: number): Pag
   if (kind === 'zlib' || kind === 'zstd') return reusedContext(kind, pageSize);
   if (kind === 'lzo') return lzoInto(pageSize);
   const compress = oneShotCodec(kind);
+  // The snappy binding returns a new buffer per page (it has no compress-into call). Young garbage at
+  // that rate makes V8 grow its new space to the maximum, and the buffers' native memory is freed only
+  // when a scavenge finds them dead: peak RSS was 120 MB on the real dump against 76 MB for zlib. A
+  // scavenge every SCAVENGE_PAGES pages (live data is a few KiB, so it costs well under a millisecond)
+  // keeps both small.
+  const scavenge = minorGc();
+  let pages = 0;
   return {
     bound: pageSize,
     compressInto(src, srcOff, dst, dstOff) {
+      if (scavenge && ++pages % SCAVENGE_PAGES === 0) scavenge({ type: 'minor' });
       const out = compress(src.subarray(srcOff, srcOff + pageSize));
       if (!out || out.byteLength >= pageSize) return 0;
       dst.set(out, dstOff);
@@ -67,6 +78,23 @@ export function openPageCompressor(kind: PageCompression, pageSize: number): Pag
     },
     close() {},
   };
+}
+
+const SCAVENGE_PAGES = 256;
+
+/**
+ * V8's gc() without starting node with --expose-gc: the flag is set at run time, and a new context
+ * (whose global gets gc) hands the function out; the flag is cleared again. Undefined when refused.
+ */
+function minorGc(): ((o: { type: 'minor' }) => void) | undefined {
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as unknown;
+    setFlagsFromString('--no-expose-gc');
+    return typeof gc === 'function' ? (gc as (o: { type: 'minor' }) => void) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** LZO1X straight into the caller's buffer: one hash table for the dump, nothing allocated per page. */
