@@ -94,7 +94,19 @@ else
 fi
 say "saving to $dir"
 $chroot $NODE $NODE_ARGS $ENTRY kdump save --config $cfg --dir "$dir"
-say "kdump save exited $?"
+st=$?
+say "kdump save exited $st"
+# Killed by a signal (the OOM killer in a small reservation): keep a full ELF copy with busybox dd, which
+# needs a 1 MiB buffer rather than Node's ~30 MB.
+if [ $st -ge 128 ] && [ -e /proc/vmcore ]; then
+  [ -n "$chroot" ] && out=$R$dir || out=$dir
+  d="$out/$(date -u +%Y%m%d-%H%M%S)-dd"
+  if mkdir -p "$d" && dd if=/proc/vmcore of="$d/vmcore" bs=1M 2>/dev/null && sync; then
+    say "fallback: busybox dd saved vmcore to $d"
+  else
+    say "fallback: busybox dd to $d failed"
+  fi
+fi
 sync
 finish
 `;

@@ -168,6 +168,9 @@ describe('kdump build-initrd', () => {
     assert.match(KDUMP_INIT, /chroot="chroot \$R"/);
     assert.match(KDUMP_INIT, /mount -o \$ro "\$rdev" \$R/);
     assert.match(KDUMP_INIT, /\. \/etc\/kexec-ts\/capture\.env/);
+    // Node killed by a signal (OOM): busybox dd keeps a full ELF copy.
+    assert.match(KDUMP_INIT, /if \[ \$st -ge 128 \] && \[ -e \/proc\/vmcore \]; then/);
+    assert.match(KDUMP_INIT, /dd if=\/proc\/vmcore of="\$d\/vmcore" bs=1M/);
     assert.match(KDUMP_INIT, /reboot -f/);
     assert.match(KDUMP_INIT, /\. \/etc\/kexec-ts\/kdump\.conf/);
   });
