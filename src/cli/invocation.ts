@@ -27,6 +27,8 @@ export interface Invocation {
   json: boolean;
   type?: string | undefined;
   noChecks: boolean;
+  /** --noefi: no EFI hand-off on the kexec_load path (kexec-tools x86 --noefi). */
+  noEfi?: boolean | undefined;
   memMin?: bigint | undefined;
   memMax?: bigint | undefined;
   notes: string[];
@@ -155,6 +157,10 @@ export function resolveInvocation(parsed: ParsedArgv): Invocation {
         break;
       case 'mem-max':
         inv.memMax = parseAddress(name, value);
+        inv.notes.push(`${name}: only affects the kexec_load path`);
+        break;
+      case 'noefi':
+        inv.noEfi = true;
         inv.notes.push(`${name}: only affects the kexec_load path`);
         break;
       case 'entry':

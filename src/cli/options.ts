@@ -31,6 +31,7 @@ export type OptionId =
   | 'force-sync'
   | 'reuse-console'
   | 'json'
+  | 'noefi'
   | 'ignored';
 
 export interface OptionSpec {
@@ -218,6 +219,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     group: 'kexec-ts',
   },
   { id: 'json', long: ['json'], help: 'Print data (status, debug plan) as JSON.', group: 'kexec-ts' },
+  {
+    id: 'noefi',
+    long: ['noefi'],
+    help: 'kexec_load: no EFI hand-off (efi_info, SETUP_EFI); the new kernel boots without EFI runtime services.',
+    group: 'general',
+  },
   // kexec-tools x86 options that only affect its kexec_load loaders: accepted so scripts keep working.
   {
     id: 'ignored',
@@ -226,7 +233,6 @@ export const OPTIONS: readonly OptionSpec[] = [
       'console-vga',
       'console-serial',
       'pass-memmap-cmdline',
-      'noefi',
       'reuse-video-type',
       'entry-32bit',
       'args-linux',

@@ -42,6 +42,7 @@ export function runKexec(inv: Invocation, sys: Sys, io: Io): number {
         memMin: inv.memMin,
         memMax: inv.memMax,
         noChecks: inv.noChecks,
+        noEfi: inv.noEfi,
         type: inv.type,
       },
       debug,

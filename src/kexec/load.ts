@@ -28,6 +28,8 @@ export interface LoadRequest {
   memMax?: bigint | undefined;
   /** -i: purgatory skips its digest check (kexec_load only). */
   noChecks?: boolean | undefined;
+  /** --noefi: no EFI hand-off to the new kernel (kexec_load only). */
+  noEfi?: boolean | undefined;
   /** -t / --type: force a kexec-tools loader by name (kexec_load only, as in kexec-tools). */
   type?: string | undefined;
 }
@@ -232,6 +234,7 @@ function kexecLoadPath(
     cmdline,
     crash: req.crash,
     noChecks: req.noChecks ?? false,
+    ...(req.noEfi ? { efi: false } : {}),
     ...(req.memMin === undefined ? {} : { memMin: req.memMin }),
     ...(req.memMax === undefined ? {} : { memMax: req.memMax }),
   });
