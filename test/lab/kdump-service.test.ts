@@ -51,8 +51,6 @@ const CONFIG_OF: Record<Mode, string> = {
 };
 /** Measured smallest reservations (docs/kdump-service.md). */
 const MIN: Record<Mode, number> = { root: 112, initrd: 288 };
-/** NODE_FROM=root one step below its minimum: the edge (2 of 3 runs OOM), recorded, not asserted. */
-const BELOW_ROOT = 96;
 /** Debian kdump-tools' default reservation (crashkernel=384M-:128M): the 6.12 cycle runs at it. */
 const DEBIAN_DEFAULT = 128;
 const tag = randomBytes(4).toString('hex');
@@ -248,7 +246,8 @@ function kdumpServiceSuite(
 }
 
 // KEXEC_TS_KDUMP_CYCLES="root:112,initrd:288,..." runs other sizes on 6.1 instead (for bisecting); every
-// cycle is then recorded, none asserted.
+// cycle is then recorded, none asserted. The edge below the minimum (root:96, 2 of 3 runs OOM) is measured
+// that way, not in CI: a cycle that only records asserts nothing and thrashes for minutes.
 const custom = process.env.KEXEC_TS_KDUMP_CYCLES;
 if (custom) {
   kdumpServiceSuite('6.1', undefined, (cycle) => {
@@ -263,9 +262,6 @@ if (custom) {
   kdumpServiceSuite('6.1', undefined, (cycle) => {
     it(`NODE_FROM=root (the default), ${MIN.root} MiB: build-initrd, load, status 0, crash, kdump save to the disk, reboot back`, async () => {
       assert.equal((await cycle('root', MIN.root, true)).ok, true);
-    });
-    it(`NODE_FROM=root, ${BELOW_ROOT} MiB: recorded (the edge: failed twice, worked once)`, async () => {
-      await cycle('root', BELOW_ROOT, false);
     });
     it(`NODE_FROM=initrd, ${MIN.initrd} MiB: the same cycle with Node inside the capture image`, async () => {
       assert.equal((await cycle('initrd', MIN.initrd, true)).ok, true);
