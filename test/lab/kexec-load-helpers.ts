@@ -111,6 +111,7 @@ export async function mbrDisk(path: string, signature: number): Promise<void> {
 export async function eddSummary(c: GuestConsole): Promise<string> {
   await c.check(`[ -d /sys/firmware/edd ] || insmod /lib/modules/$(uname -r)/${EDD_KO}`);
   return c.check(
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
     'for d in /sys/firmware/edd/int13_dev*; do echo ${d##*/} $(cat $d/version $d/mbr_signature $d/legacy_max_cylinder $d/legacy_max_head $d/legacy_sectors_per_track 2>/dev/null) $(cat $d/extensions 2>/dev/null | tr " \n" "_,") $(od -An -tx1 $d/raw_data | tr -d " \n"); done',
   );
 }

@@ -71,7 +71,7 @@ export function planElfX86_64Load(opts: Linux64LoadOptions): KexecPlan {
     initrdAddrMax: BigInt(ELF_INITRD_ADDR_MAX),
     // XLF_EFI_KEXEC lives in the bzImage header only; kexec-tools gives an ELF no EFI hand-off either.
     efiKexec: false,
-    place: (planner, _high, add) => {
+    place: (_planner, _high, add) => {
       for (const p of loads) {
         const buf = segmentBytes(opts.image, p).subarray(0, Number(p.p_memsz));
         // A vmlinux has no relocations we could apply: the linked physical address or nothing.
@@ -88,7 +88,9 @@ export function planElfX86_64Load(opts: Linux64LoadOptions): KexecPlan {
           );
         }
       }
-      return { mem: loads.reduce((m, p) => (p.p_paddr < m ? p.p_paddr : m), loads[0]!.p_paddr), entry64 };
+      let mem = loads[0]!.p_paddr; // the lowest segment (bigint: no Math.min)
+      for (const p of loads) if (p.p_paddr < mem) mem = p.p_paddr;
+      return { mem, entry64 };
     },
   });
 }
