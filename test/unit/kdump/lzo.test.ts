@@ -5,6 +5,7 @@ import { FormatError } from '../../../src/errors.js';
 import {
   lzo1xBound,
   lzo1xCompress,
+  lzo1xCompressInto,
   lzo1xDecompress,
   lzo1xScratch,
 } from '../../../src/kdump/compressed/lzo.js';
@@ -73,6 +74,46 @@ describe('LZO1X (lzo.rst format)', () => {
     for (const d of [1, 3, 8, 2048, 2049, 16384, 16385, 40000]) roundtrip(repeats(d, 48 * 1024, d));
     roundtrip(new Uint8Array(0));
     for (let n = 1; n < 40; n++) roundtrip(repeats(n, n, 2));
+  });
+
+  it('packs a page of one repeated byte as one literal and one distance-1 match (lzo.rst M3)', () => {
+    for (const b of [0x00, 0x01, 0x7f, 0x80, 0xaa, 0xff]) {
+      const page = new Uint8Array(4096).fill(b);
+      // 17 + 1: one literal; M3 001LLLLL with L = 0: length 2 + 31 + 15 * 255 + 237 = 4095, distance
+      // 1 (D = 0 in the two little-endian bytes); then the end marker
+      const expected = [18, b, 0x20, ...new Array(15).fill(0), 237, 0, 0, 0x11, 0, 0];
+      assert.deepEqual([...roundtrip(page)], expected);
+    }
+    for (const n of [9, 10, 11, 12, 13, 4095, 4097]) roundtrip(new Uint8Array(n).fill(0x5a));
+    // one differing byte anywhere (in a word or in the tail) is not a repeated page
+    for (const at of [0, 1, 3, 4, 2047, 4092, 4093, 4095]) {
+      const page = new Uint8Array(4096).fill(0xff);
+      page[at] = 0xfe;
+      assert.ok(roundtrip(page).byteLength > 22);
+    }
+  });
+
+  it('reads the input and writes the output at any offset inside larger buffers', () => {
+    const data = repeats(9, 4096, 300);
+    const want = lzo1xCompress(data).slice();
+    const backing = new Uint8Array(3 * 4096 + 7).fill(0xee);
+    const srcView = backing.subarray(3); // odd byteOffset: the DataView reads are unaligned
+    srcView.set(data, 4101);
+    const out = new Uint8Array(2 * lzo1xBound(4096)).fill(0xcc);
+    const dst = out.subarray(5);
+    const scratch = lzo1xScratch();
+    for (let round = 0; round < 2; round++) {
+      const n = lzo1xCompressInto(srcView, 4101, 4096, dst, 11, scratch);
+      assert.deepEqual(dst.subarray(11, 11 + n), want);
+      assert.ok(
+        out.subarray(0, 16).every((x) => x === 0xcc),
+        'nothing written before dstOff',
+      );
+      assert.ok(
+        out.subarray(16 + n).every((x) => x === 0xcc),
+        'nothing written past the stream',
+      );
+    }
   });
 
   it('a reused scratch (hash table by generation, one output buffer) never matches an earlier input', () => {
