@@ -1,13 +1,12 @@
 // The one call kexecLoadPath needs on x86_64: read the machine's memory map, what boot_params should
 // inherit and the EFI hand-off through `sys`, then plan. The caller runs sys.kexecLoad(plan.entry,
 // plan.segments, plan.flags | ...).
-import { StateError } from '../../errors.js';
 import type { Sys } from '../../sys/types.js';
 import { prepareKdump } from '../crash/plan.js';
 import { readMemoryMap } from '../memory/memmap.js';
 import { type BzImage64LoadOptions, type KexecPlan, planBzImage64Load } from './bzimage64-load.js';
 import { readEdd } from './edd.js';
-import { EFI_DIR, readEfiHandoff } from './efi.js';
+import { readEfiHandoff } from './efi.js';
 import { planElfX86_64Load } from './elf-x86_64-load.js';
 import { readInheritedBootParams } from './running.js';
 import { screenInfoFromFramebuffer } from './screen-info.js';
@@ -43,14 +42,6 @@ export function runsFiveLevel(sys: Pick<Sys, 'readText'>): boolean {
 export function planX86_64KexecLoad(sys: Sys, req: X86_64LoadRequest): KexecPlan {
   const inherited = readInheritedBootParams(sys);
   const { efi: wantEfi, loader = 'bzImage64', crash, ...rest } = req;
-  // Under OVMF the lab saw the machine reset at the crash instead of entering our capture kernel, with and
-  // without the EFI hand-off (docs/kexec-load.md "kdump"): refuse now rather than fail at the crash.
-  if (crash && sys.listDir(EFI_DIR) !== undefined) {
-    throw new StateError(
-      'kexec_load crash loading (-c -p) on a UEFI-booted machine is not supported yet: in the lab the machine reset instead of entering the capture kernel',
-      { hint: 'load the crash kernel with kexec_file_load: -p without -c (or -s -p)' },
-    );
-  }
   const kdump = crash ? prepareKdump(sys, req) : undefined;
   const probe = wantEfi === false ? { ok: false as const, reason: 'disabled' } : readEfiHandoff(sys);
   const fb = screenInfoFromFramebuffer(sys, inherited.screenInfo);

@@ -37,20 +37,3 @@ describe('--noefi', () => {
     assert.equal(off.sig, 0);
   });
 });
-
-describe('-c -p on a UEFI-booted machine', () => {
-  it('is refused before any syscall, with kexec_file_load as the way out', async () => {
-    const sys = ovmfSys();
-    sys.setFile('/boot/vmlinuz', syntheticBzImage());
-    sys.setFile('/sys/kernel/kexec_crash_size', '268435456\n'); // crashkernel=256M
-    const io = captureIo();
-    const code = await main(['-c', '-p', '/boot/vmlinuz', '--append=x'], { sys, io });
-    assert.notEqual(code, 0);
-    assert.match(io.err, /kexec_load crash loading \(-c -p\) on a UEFI-booted machine is not supported yet/);
-    assert.match(io.err, /-p without -c/);
-    assert.deepEqual(
-      sys.calls.filter((c) => c.name === 'kexecLoad' || c.name === 'kexecFileLoad'),
-      [],
-    );
-  });
-});
