@@ -124,6 +124,19 @@ function fail(path: string, line: number, what: string, hint?: string): never {
   });
 }
 
+/** A value that must be one of `allowed`; the message names the key and every choice. */
+function oneOf<T extends string>(
+  allowed: readonly T[],
+  key: string,
+  value: string,
+  path: string,
+  n: number,
+): T {
+  if (!(allowed as readonly string[]).includes(value))
+    fail(path, n, `${key} must be one of ${allowed.join('|')}, got '${value}'`);
+  return value as T;
+}
+
 /** One value: quotes stripped (no escapes inside single quotes; \" \\ \$ inside double quotes). */
 function unquote(raw: string, path: string, line: number): string {
   const v = raw.trim();
@@ -225,39 +238,27 @@ function setKey(cfg: KdumpConfig, key: Key, value: string, path: string, n: numb
     case 'TARGET':
       cfg.target = absolute(value === '' ? DEFAULT_TARGET : value.replace(/(.)\/+$/, '$1'), key, path, n);
       return;
-    case 'FORMAT': {
-      if (!(FORMATS as readonly string[]).includes(value))
-        fail(path, n, `FORMAT must be one of ${FORMATS.join('|')}, got '${value}'`);
-      cfg.format = value as DumpFormat;
+    case 'FORMAT':
+      cfg.format = oneOf<DumpFormat>(FORMATS, key, value, path, n);
       return;
-    }
     case 'DUMP_LEVEL': {
       if (!/^\d+$/.test(value) || Number(value) > 31)
         fail(path, n, `DUMP_LEVEL must be 0..31 (a makedumpfile -d mask), got '${value}'`);
       cfg.dumpLevel = Number(value);
       return;
     }
-    case 'COMPRESSION': {
-      if (!(COMPRESSIONS as readonly string[]).includes(value))
-        fail(path, n, `COMPRESSION must be one of ${COMPRESSIONS.join('|')}, got '${value}'`);
-      cfg.compression = value as CompressionName;
+    case 'COMPRESSION':
+      cfg.compression = oneOf<CompressionName>(COMPRESSIONS, key, value, path, n);
       return;
-    }
-    case 'ACTION': {
-      if (!(ACTIONS as readonly string[]).includes(value))
-        fail(path, n, `ACTION must be one of ${ACTIONS.join('|')}, got '${value}'`);
-      cfg.action = value as Action;
+    case 'ACTION':
+      cfg.action = oneOf<Action>(ACTIONS, key, value, path, n);
       return;
-    }
     case 'MODULES':
       cfg.modules = value.split(/\s+/).filter(Boolean);
       return;
-    case 'NODE_FROM': {
-      if (!(NODE_FROM as readonly string[]).includes(value))
-        fail(path, n, `NODE_FROM must be one of ${NODE_FROM.join('|')}, got '${value}'`);
-      cfg.nodeFrom = value as NodeFrom;
+    case 'NODE_FROM':
+      cfg.nodeFrom = oneOf<NodeFrom>(NODE_FROM, key, value, path, n);
       return;
-    }
     case 'ROOT':
       if (value !== '' && !/^(\/dev\/|UUID=|LABEL=)/.test(value))
         fail(path, n, `ROOT must be a /dev/ path, UUID= or LABEL=, got '${value}'`);
