@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import {
+  copyFile,
   lstat,
   mkdir,
   readdir,
@@ -112,17 +113,28 @@ export async function labBuild(opts: LabBuildOptions): Promise<LabBuild> {
   const libs = await sharedLibs([node, ...nativeAddons], []);
   const kexecLibs = await sharedLibs([setup.kexecBinary], setup.kexecLibDirs);
 
-  // Capture image: busybox, plus the virtio disk driver the capture init loads for lab.dump=.
+  // Capture image: busybox, plus the virtio disk driver the capture init loads for lab.dump=. A module
+  // shipped only xz-compressed (Debian 6.12: virtio_blk.ko.xz) is stored decompressed: busybox insmod
+  // loads plain .ko files only. Modules with neither file are built in (6.12's virtio, virtio_pci).
   const capture = new Tree();
   await addBase(capture, setup.busybox, CAPTURE_INIT, 'kexec-ts-capture');
   const drivers = join(dirname(dirname(setup.vmlinuz)), 'lib/modules', setup.kernelRelease, 'kernel/drivers');
+  const plainMods = join(tmp, 'capture-modules');
   for (const m of CAPTURE_MODULES) {
+    const guest = `/lib/modules/${setup.kernelRelease}/kernel/drivers/${m}`;
     const host = join(drivers, m);
-    if (existsSync(host))
-      capture.file(`/lib/modules/${setup.kernelRelease}/kernel/drivers/${m}`, host, 0o644);
+    if (existsSync(host)) capture.file(guest, host, 0o644);
+    else if (existsSync(`${host}.xz`)) {
+      const plain = join(plainMods, m);
+      await mkdir(dirname(plain), { recursive: true });
+      await copyFile(`${host}.xz`, `${plain}.xz`);
+      await run(['xz', '--decompress', `${plain}.xz`], { hint: 'apt-get install xz-utils' });
+      capture.file(guest, plain, 0o644);
+    }
   }
   const capturePath = join(tmp, 'capture.img');
   await writeCpio(capturePath, capture.entries);
+  await rm(plainMods, { recursive: true, force: true });
 
   const nonce = randomBytes(16).toString('hex');
   const blob = randomBytes(1 << 20);

@@ -11,19 +11,17 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, truncate, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { openFileReader } from '../../src/kdump/file-reader.js';
 import { openElfVmcore } from '../../src/kdump/vmcore-elf.js';
 import type { GuestConsole } from '../../src/lab/console.js';
-import { writeCpio } from '../../src/lab/cpio.js';
-import { type Guest, prepareLab, startGuest } from '../../src/lab/guest.js';
+import { type Guest, startGuest } from '../../src/lab/guest.js';
 import { DUMP_MARK } from '../../src/lab/guest-scripts.js';
 import { packageRoot } from '../../src/lab/initramfs.js';
 import { MARK } from '../../src/lab/markers.js';
 import { labDir } from '../../src/lab/paths.js';
-import type { LabSetup } from '../../src/lab/setup.js';
 
 const run = promisify(execFile);
 const log = (l: string) => process.stderr.write(`lab: ${l}\n`);
@@ -52,33 +50,6 @@ function iomemRanges(text: string, name: string, nested = false): Range[] {
 }
 const hex = (n: bigint) => `0x${n.toString(16)}`;
 
-/**
- * Debian's 6.12 ships its modules xz-compressed (CONFIG_MODULE_COMPRESS_XZ) and builds virtio and
- * virtio_pci in, so the lab's capture image has no virtio_blk.ko and its lab.dump= copy finds no disk.
- * When the module exists only as .ko.xz: a cpio holding it uncompressed at the capture init's path,
- * itself carried into the guest as /boot/capture-extra.cpio (through QEMU's initrd), to be appended to
- * /boot/capture.img in the guest. Undefined when the capture image already has the module (6.1).
- */
-async function captureExtra(setup: LabSetup, dir: string): Promise<string | undefined> {
-  const rel = `lib/modules/${setup.kernelRelease}/kernel/drivers/block`;
-  const host = join(dirname(dirname(setup.vmlinuz)), rel, 'virtio_blk.ko');
-  if (existsSync(host) || !existsSync(`${host}.xz`)) return undefined;
-  const ko = join(dir, 'virtio_blk.ko');
-  await writeFile(
-    ko,
-    (await run('xz', ['-dc', `${host}.xz`], { encoding: 'buffer', maxBuffer: 64 << 20 })).stdout,
-  );
-  const inner = join(dir, 'capture-extra.cpio');
-  const parts = rel.split('/');
-  await writeCpio(inner, [
-    ...parts.map((_, i) => ({ kind: 'dir' as const, path: `/${parts.slice(0, i + 1).join('/')}` })),
-    { kind: 'file', path: `/${rel}/virtio_blk.ko`, source: ko },
-  ]);
-  const outer = join(dir, 'outer.cpio');
-  await writeCpio(outer, [{ kind: 'file', path: '/boot/capture-extra.cpio', source: inner }]);
-  return outer;
-}
-
 function crashLoadSuite(kernelPackage: string | undefined) {
   const name = kernelPackage ?? 'default (6.1)';
   describe(`kexec-ts -c -p on ${name}: sysrq crash into the capture kernel`, { timeout: 2_400_000 }, () => {
@@ -93,17 +64,12 @@ function crashLoadSuite(kernelPackage: string | undefined) {
     let elfcorehdrK = 0n;
     let dumpBytes = 0;
     let kexecToolsRoot = '';
-    let capture = '';
 
     before(async () => {
       await mkdir(dir, { recursive: true });
       await writeFile(disk, '');
       await truncate(disk, DISK_BYTES);
-      const { setup } = await prepareLab({ log, ...(kernelPackage ? { kernelPackage } : {}) });
-      const extra = await captureExtra(setup, dir);
-      capture = extra ? '/tmp/capture.img' : '/boot/capture.img';
       guest = await startGuest({
-        ...(extra ? { extraInitrd: [extra] } : {}),
         memoryMiB: MEMORY_MIB,
         append: 'crashkernel=256M',
         drives: [disk],
@@ -129,11 +95,8 @@ function crashLoadSuite(kernelPackage: string | undefined) {
       assert.ok(vmcoreinfo, '/sys/kernel/vmcoreinfo format');
       const [crash] = iomemRanges(iomem, 'Crash kernel', true);
       assert.ok(crash, 'a Crash kernel range');
-      if (capture !== '/boot/capture.img') {
-        await c.check(`cat /boot/capture.img /boot/capture-extra.cpio > ${capture}`);
-      }
       const r = await c.run(
-        `kexec-ts -c -d -p /boot/vmlinuz --initrd=${capture} --reuse-cmdline --append='irqpoll nr_cpus=1 reset_devices lab.dump=/dev/vda'`,
+        `kexec-ts -c -d -p /boot/vmlinuz --initrd=/boot/capture.img --reuse-cmdline --append='irqpoll nr_cpus=1 reset_devices lab.dump=/dev/vda'`,
         LOAD_TIMEOUT,
       );
       assert.equal(r.status, 0, r.output);

@@ -11,7 +11,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { openFlatReader } from '../../src/kdump/compressed/flat-reader.js';
@@ -24,9 +24,9 @@ import { bitmapSlice, PhysMemory } from '../../src/kdump/save/phys.js';
 import { openElfVmcore } from '../../src/kdump/vmcore-elf.js';
 import { elfPhysSource, X86_64PageTables } from '../../src/kdump/x86-64-pagetable.js';
 import type { GuestConsole } from '../../src/lab/console.js';
-import { type CpioEntry, writeCpio } from '../../src/lab/cpio.js';
-import { type Guest, prepareLab, startGuest } from '../../src/lab/guest.js';
-import { CAPTURE_MODULES, DUMP_MARK } from '../../src/lab/guest-scripts.js';
+import { writeCpio } from '../../src/lab/cpio.js';
+import { type Guest, startGuest } from '../../src/lab/guest.js';
+import { DUMP_MARK } from '../../src/lab/guest-scripts.js';
 import { packageRoot } from '../../src/lab/initramfs.js';
 import { MARK } from '../../src/lab/markers.js';
 import { labDir } from '../../src/lab/paths.js';
@@ -64,37 +64,6 @@ interface Crashed {
 }
 
 /**
- * Capture modules the lab image lacks because the kernel ships them xz-compressed (6.12: virtio_blk.ko.xz;
- * busybox insmod passes no MODULE_INIT_COMPRESSED_FILE), decompressed on the host into a cpio the guest
- * appends to /boot/capture.img. Empty when every module is there uncompressed (6.1).
- */
-async function captureExtras(setup: LabSetup, dir: string): Promise<string[]> {
-  const drivers = join(dirname(dirname(setup.vmlinuz)), 'lib/modules', setup.kernelRelease, 'kernel/drivers');
-  const mods = `/lib/modules/${setup.kernelRelease}/kernel/drivers`;
-  const files: CpioEntry[] = [];
-  for (const m of CAPTURE_MODULES) {
-    if (existsSync(join(drivers, m)) || !existsSync(join(drivers, `${m}.xz`))) continue;
-    const out = join(dir, basename(m));
-    await writeFile(
-      out,
-      (await run('xz', ['-dc', join(drivers, `${m}.xz`)], { encoding: 'buffer', maxBuffer: 64 << 20 }))
-        .stdout,
-    );
-    files.push({ kind: 'file', path: `${mods}/${m}`, source: out });
-  }
-  if (files.length === 0) return [];
-  const dirs = new Set<string>();
-  for (const f of files) {
-    for (let d = dirname(f.path); d !== '/'; d = dirname(d)) dirs.add(d);
-  }
-  const capture = join(dir, 'capture-extra.cpio');
-  await writeCpio(capture, [...[...dirs].sort().map((path) => ({ kind: 'dir' as const, path })), ...files]);
-  const guestSide = join(dir, 'guest-extra.cpio');
-  await writeCpio(guestSide, [{ kind: 'file', path: '/boot/capture-extra.cpio', source: capture }]);
-  return [guestSide];
-}
-
-/**
  * One guest boot: reserve, log a marker, kexec-ts -p, sysrq crash, capture kernel dd's /proc/vmcore to a
  * disk; then on the host `vmcore save` of the disk, `vmcore dmesg` against Debian's vmcore-dmesg and
  * `vmcore info`. Registers its hooks and tests in the calling describe; the returned object is filled
@@ -112,8 +81,6 @@ function crashCycle(k: LabKernel): Crashed {
   const disk = join(d.dir, 'disk.img');
   let guest: Guest | undefined;
   let c: GuestConsole;
-  let extra = false;
-
   before(async () => {
     await mkdir(d.dir, { recursive: true });
     await rm(disk, { force: true });
@@ -121,15 +88,11 @@ function crashCycle(k: LabKernel): Crashed {
     await truncate(disk, DISK_BYTES);
     const log = (l: string) => process.stderr.write(`lab: ${l}\n`);
     const pkg = k.kernelPackage === undefined ? {} : { kernelPackage: k.kernelPackage };
-    const { setup } = await prepareLab({ ...pkg, log });
-    const extras = await captureExtras(setup, d.dir);
-    extra = extras.length > 0;
     guest = await startGuest({
       ...pkg,
       memoryMiB: MEMORY_MIB,
       append: 'crashkernel=256M',
       drives: [disk],
-      extraInitrd: extras,
       log,
     });
     c = guest.console;
@@ -145,12 +108,7 @@ function crashCycle(k: LabKernel): Crashed {
     assert.notEqual(await c.check('cat /sys/kernel/kexec_crash_size'), '0');
     // A non-ASCII byte pair, so the \xNN escaping is compared with vmcore-dmesg too.
     await c.check(`printf '<6>%s caf\\303\\251\\n' ${d.marker} > /dev/kmsg`);
-    let initrd = '/boot/capture.img';
-    if (extra) {
-      await c.check('cat /boot/capture.img /boot/capture-extra.cpio > /tmp/capture.img');
-      initrd = '/tmp/capture.img';
-    }
-    const load = `kexec-ts -p /boot/vmlinuz --initrd=${initrd} --reuse-cmdline --append='irqpoll nr_cpus=1 reset_devices lab.dump=/dev/vda'`;
+    const load = `kexec-ts -p /boot/vmlinuz --initrd=/boot/capture.img --reuse-cmdline --append='irqpoll nr_cpus=1 reset_devices lab.dump=/dev/vda'`;
     const r = await c.run(load, 180_000);
     assert.equal(r.status, 0, r.output);
     assert.equal(await c.check('cat /sys/kernel/kexec_crash_loaded'), '1');
