@@ -191,6 +191,8 @@ export async function saveCommand(
       });
       sink.commit();
       if (reader.fallback) io.stderr(`vmcore save: read() used, mmap failed: ${reader.fallback}\n`);
+      if (stats.compressorFallback)
+        io.stderr(`vmcore save: ${stats.compressor} used, ${stats.compressorFallback}\n`);
       const ms = performance.now() - t0;
       const out = {
         path: a.dest,
@@ -203,7 +205,7 @@ export async function saveCommand(
         a.json
           ? `${JSON.stringify(out)}\n`
           : `saved ${stats.dumpablePages} pages (${stats.zeroPages} zero) as kdump-compressed ` +
-              `(${a.compression}, level ${stats.level}) to ${a.dest}: ${stats.bytes} bytes in ${(ms / 1000).toFixed(1)} s\n`,
+              `(${a.compression}${stats.compressor ? ` by ${stats.compressor}` : ''}, level ${stats.level}) to ${a.dest}: ${stats.bytes} bytes in ${(ms / 1000).toFixed(1)} s\n`,
       );
       return 0;
     } catch (e) {

@@ -39,6 +39,8 @@ export interface KdumpSaveOptions {
   onProgress?: (donePages: number, totalPages: number) => void;
   /** Why the level applied is lower than asked (unverified kernel, missing VMCOREINFO keys). */
   onWarning?: (message: string) => void;
+  /** The LZO library to load for `lzo` (default liblzo2.so.2; see page-compressor.ts). */
+  lzoLibrary?: string;
 }
 
 export interface KdumpSaveStats {
@@ -57,6 +59,10 @@ export interface KdumpSaveStats {
   compressedPages: number;
   rawPages: number;
   bytes: number;
+  /** What compressed the pages (`liblzo2 2.10`, `lzo1x in JS`, `node:zlib`, ...); null for none. */
+  compressor: string | null;
+  /** Why LZO fell back to the JS encoder (liblzo2 did not load); null when it did not. */
+  compressorFallback: string | null;
 }
 
 export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveOptions): KdumpSaveStats {
@@ -108,6 +114,8 @@ export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveO
     compressedPages: 0,
     rawPages: 0,
     bytes: 0,
+    compressor: null,
+    compressorFallback: null,
   };
   const descs = new Uint8Array(DESC_BATCH * PAGE_DESC_SIZE);
   const descView = new DataView(descs.buffer);
@@ -131,7 +139,13 @@ export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveO
     if (++descCount === DESC_BATCH) flushDescs();
   };
 
-  const compressor = openPageCompressor(opts.compression, pageSize);
+  const compressor = openPageCompressor(
+    opts.compression,
+    pageSize,
+    opts.lzoLibrary === undefined ? {} : { lzoLibrary: opts.lzoLibrary },
+  );
+  stats.compressor = compressor?.engine ?? null;
+  stats.compressorFallback = compressor?.fallback ?? null;
   const room = Math.max(pageSize, compressor?.bound ?? 0);
   const chunkBytes = Math.max(pageSize, opts.chunk ?? READ_CHUNK);
   const data = new Uint8Array(chunkBytes + room);

@@ -8,12 +8,14 @@
 // stream that makedumpfile and crash pass to uncompress(), a complete zstd frame for ZSTD_decompress().
 //
 // The handle (`_handle.writeSync`, `_writeState`) is what Node's own zlibBufferSync uses, but it is not
-// a documented API: when it is missing the compressor falls back to the one-shot calls. LZO (our own
-// encoder) writes straight into the caller's buffer; snappy (compressed/codec.ts) is wrapped, with
-// its per-page garbage bounded by a periodic scavenge.
+// a documented API: when it is missing the compressor falls back to the one-shot calls. LZO is the
+// system's liblzo2 (lzo1x_1_compress, what makedumpfile -l calls; src/sys/liblzo2.ts) when it loads,
+// else our own JS encoder, which writes straight into the caller's buffer; snappy (compressed/codec.ts)
+// is wrapped, with its per-page garbage bounded by a periodic scavenge.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { constants, Deflate, deflateSync, ZstdCompress, zstdCompressSync } from 'node:zlib';
+import { LIBLZO2, type Liblzo2, lzo1xWorstCase, openLiblzo2 } from '../../sys/liblzo2.js';
 import { pageCompressor as oneShotCodec, type PageCompression } from '../compressed/codec.js';
 import { lzo1xBound, lzo1xCompressInto, lzo1xScratch } from '../compressed/lzo.js';
 
@@ -25,8 +27,17 @@ export interface PageCompressor {
   compressInto(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): number;
   /** Output room compressInto may use: enough for any page (compressBound plus frame overhead). */
   readonly bound: number;
+  /** What compresses the pages, e.g. `liblzo2 2.10` or `lzo1x in JS` (reported by vmcore save). */
+  readonly engine: string;
+  /** Why the preferred engine is not the one used (liblzo2 did not load); absent when it is. */
+  readonly fallback?: string;
   /** Frees the native context. */
   close(): void;
+}
+
+export interface PageCompressorOptions {
+  /** The LZO library to dlopen (default liblzo2.so.2); tests pass a name that does not load. */
+  lzoLibrary?: string;
 }
 
 // zlib level 1 (makedumpfile -c calls compress2(..., Z_BEST_SPEED)); zstd level 1 (makedumpfile
@@ -55,10 +66,22 @@ interface StreamInternals {
 }
 
 /** The compressor for a dump's pages; undefined for `none` (pages stored raw). */
-export function openPageCompressor(kind: PageCompression, pageSize: number): PageCompressor | undefined {
+export function openPageCompressor(
+  kind: PageCompression,
+  pageSize: number,
+  opts: PageCompressorOptions = {},
+): PageCompressor | undefined {
   if (kind === 'none') return undefined;
   if (kind === 'zlib' || kind === 'zstd') return reusedContext(kind, pageSize);
-  if (kind === 'lzo') return lzoInto(pageSize);
+  if (kind === 'lzo') {
+    let lib: Liblzo2;
+    try {
+      lib = openLiblzo2(opts.lzoLibrary ?? LIBLZO2);
+    } catch (e) {
+      return lzoInto(pageSize, (e as Error).message);
+    }
+    return liblzo2Into(lib, pageSize);
+  }
   const compress = oneShotCodec(kind);
   // The snappy binding returns a new buffer per page (it has no compress-into call). Young garbage at
   // that rate makes V8 grow its new space to the maximum, and the buffers' native memory is freed only
@@ -69,6 +92,7 @@ export function openPageCompressor(kind: PageCompression, pageSize: number): Pag
   let pages = 0;
   return {
     bound: pageSize,
+    engine: 'snappy (napi-rs)',
     compressInto(src, srcOff, dst, dstOff) {
       if (scavenge && ++pages % SCAVENGE_PAGES === 0) scavenge({ type: 'minor' });
       const out = compress(src.subarray(srcOff, srcOff + pageSize));
@@ -97,12 +121,56 @@ function minorGc(): ((o: { type: 'minor' }) => void) | undefined {
   }
 }
 
+/**
+ * liblzo2's lzo1x_1_compress into one reused output buffer, copied into the caller's when smaller than
+ * the page. Source pages are passed as views of the caller's read buffer, made once per page slot and
+ * kept while that buffer is the one passed, so nothing is allocated per page.
+ */
+function liblzo2Into(lib: Liblzo2, pageSize: number): PageCompressor {
+  const out = Buffer.alloc(lzo1xWorstCase(pageSize));
+  let viewsOf: Uint8Array | undefined;
+  let views: Uint8Array[] = [];
+  const pageAt = (src: Uint8Array, srcOff: number): Uint8Array => {
+    if (srcOff === 0 && src.byteLength === pageSize) return src;
+    if (srcOff % pageSize !== 0) return src.subarray(srcOff, srcOff + pageSize);
+    if (src !== viewsOf) {
+      viewsOf = src;
+      views = [];
+    }
+    const i = srcOff / pageSize;
+    let v = views[i];
+    if (v === undefined) {
+      v = src.subarray(srcOff, srcOff + pageSize);
+      views[i] = v;
+    }
+    return v;
+  };
+  return {
+    bound: pageSize,
+    engine: `liblzo2 ${lib.version}`,
+    compressInto(src, srcOff, dst, dstOff) {
+      if (dst.byteLength - dstOff < pageSize || src.byteLength - srcOff < pageSize)
+        throw new RangeError('compressInto: no room');
+      const n = lib.compress(pageAt(src, srcOff), out);
+      if (n >= pageSize) return 0;
+      out.copy(dst, dstOff, 0, n);
+      return n;
+    },
+    close() {
+      viewsOf = undefined;
+      views = [];
+    },
+  };
+}
+
 /** LZO1X straight into the caller's buffer: one hash table for the dump, nothing allocated per page. */
-function lzoInto(pageSize: number): PageCompressor {
+function lzoInto(pageSize: number, fallback: string): PageCompressor {
   const scratch = lzo1xScratch();
   const bound = lzo1xBound(pageSize);
   return {
     bound,
+    engine: 'lzo1x in JS',
+    fallback,
     compressInto(src, srcOff, dst, dstOff) {
       if (dst.byteLength - dstOff < bound) throw new RangeError('compressInto: no room');
       const n = lzo1xCompressInto(src, srcOff, pageSize, dst, dstOff, scratch);
@@ -122,6 +190,7 @@ function reusedContext(kind: 'zlib' | 'zstd', pageSize: number): PageCompressor 
     stream.close();
     return oneShot(kind, pageSize, bound);
   }
+  const engine = kind === 'zlib' ? 'node:zlib' : 'node:zlib (zstd)';
   let error: Error | undefined;
   const watch = (s: StreamInternals) => s.on('error', (e) => (error = e));
   watch(stream);
@@ -131,6 +200,7 @@ function reusedContext(kind: 'zlib' | 'zstd', pageSize: number): PageCompressor 
   const finish = kind === 'zlib' ? constants.Z_FINISH : constants.ZSTD_e_end;
   return {
     bound,
+    engine,
     compressInto(src, srcOff, dst, dstOff) {
       const handle = stream._handle;
       const state = stream._writeState;
@@ -162,6 +232,7 @@ function reusedContext(kind: 'zlib' | 'zstd', pageSize: number): PageCompressor 
 function oneShot(kind: 'zlib' | 'zstd', pageSize: number, bound: number): PageCompressor {
   return {
     bound,
+    engine: kind === 'zlib' ? 'node:zlib deflateSync' : 'node:zlib zstdCompressSync',
     compressInto(src, srcOff, dst, dstOff) {
       const page = src.subarray(srcOff, srcOff + pageSize);
       const out = kind === 'zlib' ? deflateSync(page, ZLIB_OPTS) : zstdCompressSync(page, ZSTD_OPTS);

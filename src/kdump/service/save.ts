@@ -108,10 +108,11 @@ export function kdumpSave(
         },
       });
       sink.commit();
+      if (s.compressorFallback) log(`kdump save: ${s.compressor} used, ${s.compressorFallback}`);
       const ms = performance.now() - t1;
       result.files.push({ name: 'vmcore', bytes: s.bytes, ms });
       log(
-        `kdump save: vmcore kdump-compressed (${cfg.compression}, level ${s.level}) ${s.bytes} bytes in ${(ms / 1000).toFixed(1)} s`,
+        `kdump save: vmcore kdump-compressed (${cfg.compression}${s.compressor ? ` by ${s.compressor}` : ''}, level ${s.level}) ${s.bytes} bytes in ${(ms / 1000).toFixed(1)} s`,
       );
     } catch (e) {
       sink.abort(sink.written === 0 ? undefined : `${dest}.incomplete`);

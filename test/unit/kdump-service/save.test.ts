@@ -106,7 +106,7 @@ describe('kdump save (capture side)', () => {
       formatKernelLog(readKernelLog(logSource(k)!)),
       readFileSync(join(r.dir, 'dmesg.txt'), 'latin1'),
     );
-    assert.match(lines.at(-1)!, /vmcore kdump-compressed \(lzo, level 1\) \d+ bytes/);
+    assert.match(lines.at(-1)!, /vmcore kdump-compressed \(lzo by liblzo2 2\.\d+, level 1\) \d+ bytes/);
   });
 
   it('ACTION: reboot and poweroff sync then reboot(2) through Sys; shell does nothing', () => {

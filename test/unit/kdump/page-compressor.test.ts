@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { constants, deflateSync, inflateSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
+import { lzo1xDecompress } from '../../../src/kdump/compressed/lzo.js';
 import { openPageCompressor } from '../../../src/kdump/save/page-compressor.js';
+import { lzo1xWorstCase, openLiblzo2 } from '../../../src/sys/liblzo2.js';
 
 const PAGE = 4096;
 
@@ -77,6 +79,51 @@ describe('pageCompressor: one reused context', () => {
   it('refuses an output window smaller than its bound', () => {
     const c = openPageCompressor('zstd', PAGE)!;
     assert.throws(() => c.compressInto(Buffer.alloc(PAGE), 0, Buffer.alloc(PAGE), 0), RangeError);
+    c.close();
+  });
+});
+
+describe('pageCompressor: LZO', () => {
+  it("uses the system's liblzo2: the bytes lzo1x_1_compress gives, decoded by our JS decoder", () => {
+    const pages = samplePages();
+    const n = pages.byteLength / PAGE;
+    const lib = openLiblzo2();
+    const c = openPageCompressor('lzo', PAGE)!;
+    assert.equal(c.engine, `liblzo2 ${lib.version}`);
+    assert.equal(c.fallback, undefined);
+    const want = new Uint8Array(lzo1xWorstCase(PAGE));
+    const out = Buffer.alloc(c.bound + 200);
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < n; i++) {
+        const page = pages.subarray(i * PAGE, (i + 1) * PAGE);
+        const wantLen = lib.compress(page, want);
+        const got = c.compressInto(pages, i * PAGE, out, 100 + i);
+        if (wantLen >= PAGE) {
+          assert.equal(got, 0, `page ${i}: not smaller, so stored raw`);
+          continue;
+        }
+        assert.equal(got, wantLen, `page ${i} length`);
+        assert.ok(out.subarray(100 + i, 100 + i + got).equals(want.subarray(0, wantLen)), `page ${i} bytes`);
+        assert.ok(Buffer.from(lzo1xDecompress(out.subarray(100 + i, 100 + i + got), PAGE)).equals(page));
+      }
+    }
+    // A different source buffer at the same offsets must not reuse the first one's page views.
+    const copy = Buffer.from(pages.subarray(0, 2 * PAGE)).reverse();
+    const m = c.compressInto(copy, PAGE, out, 0);
+    assert.ok(Buffer.from(lzo1xDecompress(out.subarray(0, m), PAGE)).equals(copy.subarray(PAGE)));
+    c.close();
+  });
+
+  it('falls back to the JS encoder when the library does not load, and says why', () => {
+    const pages = samplePages();
+    const c = openPageCompressor('lzo', PAGE, { lzoLibrary: 'liblzo2-not-installed.so.9' })!;
+    assert.equal(c.engine, 'lzo1x in JS');
+    assert.match(c.fallback ?? '', /^dlopen\("liblzo2-not-installed\.so\.9"\) failed/);
+    const out = Buffer.alloc(c.bound);
+    const n = c.compressInto(pages, 0, out, 0);
+    assert.ok(n > 0 && n < PAGE / 4, `the text page compresses (${n})`);
+    assert.ok(Buffer.from(lzo1xDecompress(out.subarray(0, n), PAGE)).equals(pages.subarray(0, PAGE)));
+    assert.equal(c.compressInto(pages, 3 * PAGE, out, 0), 0, 'the random page is stored raw');
     c.close();
   });
 });

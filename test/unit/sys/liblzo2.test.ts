@@ -1,0 +1,106 @@
+// The system's liblzo2 through koffi (src/sys/liblzo2.ts). The library must be installed: the unit
+// test setup (scripts/fetch-fixtures.sh) installs liblzo2-2, so these tests never pass without it.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { StateError } from '../../../src/errors.js';
+import { lzo1xCompress, lzo1xDecompress } from '../../../src/kdump/compressed/lzo.js';
+import { LIBLZO2, lzo1xWorstCase, openLiblzo2 } from '../../../src/sys/liblzo2.js';
+
+const PAGE = 4096;
+
+/** Pages like a kernel's memory: zero, log text, a struct-page-like table, a repeating pattern, random. */
+function realishPages(): Record<string, Buffer> {
+  const text = Buffer.from(
+    '[    0.000000] Linux version 6.1.0-56-cloud-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14)\n' +
+      '[    0.004000] BIOS-e820: [mem 0x0000000000100000-0x000000007ffdffff] usable\n',
+  );
+  const table = Buffer.alloc(PAGE);
+  for (let i = 0; i < PAGE / 64; i++) {
+    // struct page (64 bytes): flags, two list pointers, a mapping pointer, an index, refcounts
+    table.writeBigUInt64LE(0x17ffffc0000000n | BigInt(i & 3), i * 64);
+    table.writeBigUInt64LE(0xffffea0000400008n + BigInt(i * 64), i * 64 + 8);
+    table.writeBigUInt64LE(0xffffea0000400008n + BigInt(i * 64), i * 64 + 16);
+    table.writeBigUInt64LE(0xffff888003a1c000n, i * 64 + 24);
+    table.writeBigUInt64LE(BigInt(i), i * 64 + 32);
+    table.writeUInt32LE(0xffffffff, i * 64 + 48);
+    table.writeUInt32LE(1, i * 64 + 52);
+  }
+  const pattern = Buffer.alloc(PAGE);
+  for (let i = 0; i < PAGE; i++) pattern[i] = (i * 7) & 0x3f;
+  const half = Buffer.alloc(PAGE);
+  randomBytes(PAGE / 2).copy(half, PAGE / 4);
+  return {
+    zero: Buffer.alloc(PAGE),
+    text: Buffer.alloc(PAGE, text),
+    table,
+    pattern,
+    half,
+    random: randomBytes(PAGE),
+  };
+}
+
+describe('liblzo2 (lzo1x_1_compress, lzo1x_decompress_safe)', () => {
+  const lib = openLiblzo2();
+
+  it('loads the soname makedumpfile links, and lzo_init accepts the sizes lzoconf.h passes', () => {
+    assert.equal(lib.library, 'liblzo2.so.2');
+    assert.equal(LIBLZO2, 'liblzo2.so.2');
+    assert.match(lib.version, /^2\.\d+$/, 'LZO 2 (Debian 12 ships 2.10)');
+  });
+
+  it('pages round-trip through our JS decoder and through liblzo2; each stream ends with 0x11 0 0', () => {
+    const out = new Uint8Array(lzo1xWorstCase(PAGE));
+    const back = new Uint8Array(PAGE);
+    for (const [name, page] of Object.entries(realishPages())) {
+      const n = lib.compress(page, out);
+      const stream = out.subarray(0, n);
+      assert.deepEqual([...stream.subarray(-3)], [0x11, 0x00, 0x00], `${name}: lzo.rst end of stream`);
+      assert.ok(Buffer.from(lzo1xDecompress(stream, PAGE)).equals(page), `${name}: our decoder`);
+      back.fill(0xaa);
+      assert.equal(lib.decompress(stream, back), PAGE, `${name}: liblzo2 length`);
+      assert.ok(Buffer.from(back).equals(page), `${name}: liblzo2 decoder`);
+      if (name === 'zero') assert.ok(n < 64, `a zero page packs small (${n})`);
+      if (name === 'random') assert.ok(n > PAGE, `random data expands (${n})`);
+    }
+  });
+
+  it('reused work memory and output buffer: the same page gives the same bytes on every call', () => {
+    const pages = Object.values(realishPages());
+    const out = new Uint8Array(lzo1xWorstCase(PAGE));
+    const first = pages.map((p) => Buffer.from(out.subarray(0, lib.compress(p, out))));
+    const other = openLiblzo2(); // its own work memory
+    for (let round = 0; round < 3; round++) {
+      // reversed order, so each call follows a different page than the first time
+      for (let i = pages.length - 1; i >= 0; i--) {
+        const n = lib.compress(pages[i]!, out);
+        assert.ok(first[i]!.equals(out.subarray(0, n)), `page ${i}, round ${round}`);
+        assert.ok(first[i]!.equals(out.subarray(0, other.compress(pages[i]!, out))), `page ${i}, other`);
+      }
+    }
+  });
+
+  it("liblzo2's safe decoder reads our JS encoder's streams (the decoder makedumpfile uses)", () => {
+    const back = new Uint8Array(PAGE);
+    for (const [name, page] of Object.entries(realishPages())) {
+      const packed = lzo1xCompress(page);
+      assert.equal(lib.decompress(packed, back), PAGE, name);
+      assert.ok(Buffer.from(back).equals(page), name);
+    }
+  });
+
+  it('corrupt or short input and a small output are LZO errors; a missing library is E_STATE', () => {
+    const page = realishPages()['text']!;
+    const out = new Uint8Array(lzo1xWorstCase(PAGE));
+    const stream = out.subarray(0, lib.compress(page, out));
+    // lzoconf.h: LZO_E_INPUT_OVERRUN (-4), LZO_E_OUTPUT_OVERRUN (-5)
+    assert.throws(() => lib.decompress(stream.subarray(0, -3), new Uint8Array(PAGE)), /LZO_E_INPUT_OVERRUN/);
+    assert.throws(() => lib.decompress(stream, new Uint8Array(PAGE - 1)), /LZO_E_OUTPUT_OVERRUN/);
+    assert.throws(() => lib.compress(page, new Uint8Array(PAGE)), RangeError);
+    assert.throws(
+      () => openLiblzo2('liblzo2-not-installed.so.9'),
+      (e: unknown) =>
+        e instanceof StateError && e.code === 'E_STATE' && /liblzo2-not-installed/.test(e.message),
+    );
+  });
+});
