@@ -50,9 +50,10 @@ export class PhysMemory {
   readPages(pfn: number, count: number, into?: Uint8Array): Uint8Array {
     const len = count * this.pageSize;
     const out = into && into.byteLength >= len ? into.subarray(0, len) : new Uint8Array(len);
-    out.fill(0);
     const lo = BigInt(pfn) * BigInt(this.pageSize);
     const hi = lo + BigInt(len);
+    // Zeroed first unless one segment stores every byte (the usual chunk): the reads overwrite it all.
+    if (!this.segments.some((s) => s.paddr <= lo && s.paddr + s.filesz >= hi)) out.fill(0);
     for (const s of this.segments) {
       const from = s.paddr > lo ? s.paddr : lo;
       const stored = s.paddr + s.filesz;
