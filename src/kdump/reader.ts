@@ -8,6 +8,14 @@ export interface RandomAccessReader {
   read(offset: number, length: number): Uint8Array;
   /** Like read() but into the caller's buffer (no allocation); file readers have it. */
   readInto?(into: Uint8Array, offset: number): void;
+  /**
+   * Zero-copy read: calls `fn` with a view of bytes [offset, offset + length) and returns true, when
+   * they lie in one mapped window; returns false (fn not called) otherwise. The view is valid only
+   * during `fn`. Mapping file readers have it.
+   */
+  borrow?(offset: number, length: number, fn: (bytes: Uint8Array) => void): boolean;
+  /** Bytes per mapped window (borrow never spans two); undefined when nothing is mapped. */
+  readonly window?: number;
   close?(): void;
 }
 

@@ -2,8 +2,8 @@
 // Options as makedumpfile names them. Without -c, -l, -p, -z, -d or -F the ELF is copied as before (-E);
 // -E with -d writes a filtered ELF; otherwise the output is kdump-compressed. DEST `-` writes the
 // flattened format to stdout. The kernel log is extracted first to DEST.dmesg, so it survives a dump
-// that fails half way. /proc/vmcore is read through mmap windows unless --non-mmap (makedumpfile's
-// option name) asks for read().
+// that fails half way. The source (/proc/vmcore or a copy) is read through mmap windows unless
+// --non-mmap (makedumpfile's option name) asks for read().
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type Io, processIo } from '../../cli/io.js';
@@ -27,7 +27,7 @@ export interface SaveArgs {
   force: boolean;
   json: boolean;
   dmesg: boolean;
-  /** false: read() only (--non-mmap); true: mmap for /proc/vmcore. */
+  /** false: read() only (--non-mmap); true: mmap windows (a regular file or /proc/vmcore). */
   mmap: boolean;
 }
 
@@ -113,7 +113,9 @@ export async function saveCommand(
     throw new UsageError(`vmcore save: ${a.dest} exists`, { hint: 'choose a new name, or pass --force' });
   }
   const report = (s: string) => (toStdout ? io.stderr(s) : io.stdout(s));
-  const reader = openFileReader(a.src, { mmap: a.mmap ? 'auto' : false });
+  // mmap also for a regular file (a saved copy), as makedumpfile does: pages are then written or
+  // compressed straight from the mapping instead of being copied by read() first.
+  const reader = openFileReader(a.src, { mmap: a.mmap });
   try {
     const vm = openElfVmcore(reader);
     let logLines: number | undefined;

@@ -55,20 +55,19 @@ export function writeFilteredElf(vm: ElfVmcore, sink: Sink, opts: ElfFilterOptio
     opts.onWarning?.(`applying level ${filter.level} instead of ${opts.level}`);
   }
   const excluded = filter.exclusion?.excluded.slice() ?? new Uint8Array(Math.ceil(phys.maxMapnr / 8));
-  const chunkPages = Math.max(1, Math.floor((opts.chunk ?? READ_CHUNK) / pageSize));
+  const chunkPages = Math.max(1, Math.floor((opts.chunk ?? vm.reader.window ?? READ_CHUNK) / pageSize));
   let zeroPages = 0;
   if (filter.level & 1) {
     const zero = Buffer.alloc(pageSize);
-    const buf = new Uint8Array(chunkPages * pageSize);
-    for (const { pfn, count } of phys.chunks(chunkPages, excluded)) {
-      const pages = phys.readPages(pfn, count, buf);
-      for (let i = 0; i < count; i++) {
-        if (zero.equals(pages.subarray(i * pageSize, (i + 1) * pageSize))) {
+    phys.forEachRun(chunkPages, excluded, (pfn, count, bytes) => {
+      const src = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      for (let i = 0, off = 0; i < count; i++, off += pageSize) {
+        if (src.compare(zero, 0, pageSize, off, off + pageSize) === 0) {
           excluded[(pfn + i) >> 3]! |= 1 << ((pfn + i) & 7);
           zeroPages++;
         }
       }
-    }
+    });
   }
   const isOut = (pfn: number) => (excluded[pfn >> 3] ?? 0) & (1 << (pfn & 7));
   const pieces = vm.loads.flatMap((s) => split(s, pageSize, isOut));
@@ -91,7 +90,7 @@ export function writeFilteredElf(vm: ElfVmcore, sink: Sink, opts: ElfFilterOptio
     },
   ];
   const total = pieces.reduce((n, p) => n + p.filesz, off);
-  const buf = new Uint8Array(chunkPages * pageSize);
+  const copy = new SegmentCopy(vm, sink, chunkPages * pageSize);
   for (const p of pieces) {
     const delta = p.paddr - p.seg.paddr;
     phdrs.push({
@@ -104,13 +103,7 @@ export function writeFilteredElf(vm: ElfVmcore, sink: Sink, opts: ElfFilterOptio
       p_memsz: BigInt(p.memsz),
       p_align: 0n,
     });
-    for (let done = 0; done < p.filesz; done += buf.byteLength) {
-      const n = Math.min(buf.byteLength, p.filesz - done);
-      const part = buf.subarray(0, n);
-      readSegment(vm, p.seg, Number(delta) + done, part);
-      sink.pwrite(part, off + done);
-      opts.onProgress?.(off + done + n, total);
-    }
+    copy.write(p.seg, Number(delta), p.filesz, off, (end) => opts.onProgress?.(end, total));
     off += p.filesz;
   }
   sink.pwrite(notes, noteOff);
@@ -160,13 +153,46 @@ export function split(s: LoadSegment, pageSize: number, isOut: (pfn: number) => 
   return out;
 }
 
-/** Bytes of segment `s` from `at`, zero beyond p_filesz (as /proc/vmcore reads them). */
-function readSegment(vm: ElfVmcore, s: LoadSegment, at: number, into: Uint8Array): void {
-  into.fill(0);
-  const stored = Math.max(0, Math.min(into.byteLength, Number(s.filesz) - at));
-  if (stored === 0) return;
-  const dst = into.subarray(0, stored);
-  if (vm.reader.readInto)
-    vm.reader.readInto(dst, Number(s.offset) + at); // no array per chunk
-  else dst.set(vm.reader.read(Number(s.offset) + at, stored));
+/**
+ * Writes bytes [at, at + n) of a segment to the sink at `outOff`, zero beyond p_filesz (as /proc/vmcore
+ * reads them). Stored bytes go to the sink straight from the reader's mmap window, one pwrite per
+ * window; without a window they are read into a buffer of `chunk` bytes, allocated on first need.
+ */
+class SegmentCopy {
+  private buf: Uint8Array | undefined;
+  private zero: Uint8Array | undefined;
+
+  constructor(
+    private readonly vm: ElfVmcore,
+    private readonly sink: Sink,
+    private readonly chunk: number,
+  ) {}
+
+  write(s: LoadSegment, at: number, n: number, outOff: number, progress: (end: number) => void): void {
+    const reader = this.vm.reader;
+    const win = reader.window;
+    const stored = Math.max(0, Math.min(n, Number(s.filesz) - at));
+    for (let done = 0; done < n; ) {
+      const from = Number(s.offset) + at + done;
+      let len: number;
+      if (done >= stored) {
+        this.zero ??= new Uint8Array(this.chunk);
+        len = Math.min(this.chunk, n - done);
+        this.sink.pwrite(this.zero.subarray(0, len), outOff + done);
+      } else {
+        const out = outOff + done;
+        len = Math.min(stored - done, win ? win - (from % win) : this.chunk);
+        if (!reader.borrow?.(from, len, (bytes) => this.sink.pwrite(bytes, out))) {
+          len = Math.min(len, this.chunk);
+          this.buf ??= new Uint8Array(this.chunk);
+          const part = this.buf.subarray(0, len);
+          if (reader.readInto) reader.readInto(part, from);
+          else part.set(reader.read(from, len));
+          this.sink.pwrite(part, out);
+        }
+      }
+      done += len;
+      progress(outOff + done);
+    }
+  }
 }

@@ -28,11 +28,14 @@ import type { Sink } from './sink.js';
 
 export type Compression = PageCompression;
 /**
- * Source bytes read per chunk. 256 KiB keeps the read buffer and the output buffer in the CPU caches
- * between the kernel's copy and the compressor: on the lab's real dump `save -d 1 -l` spent 0.9-1.2 s
- * of system time at 1 MiB and 0.4-0.6 s at 256 KiB (docs/kdump.md).
+ * Source bytes read per chunk when the source is read() (a mapped one is lent a window at a time, not
+ * copied). 256 KiB keeps the read buffer and the output buffer in the CPU caches between the kernel's
+ * copy and the compressor: on the lab's real dump `save -d 1 -l` spent 0.9-1.2 s of system time at
+ * 1 MiB and 0.4-0.6 s at 256 KiB (docs/kdump.md).
  */
 export const READ_CHUNK = 256 << 10;
+/** Output buffer of the data region when compressing (compressed and raw pages): as small, as cached. */
+const OUT_BUFFER = 256 << 10;
 const DESC_BATCH = 4096;
 
 export interface KdumpSaveOptions {
@@ -152,8 +155,9 @@ export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveO
   stats.compressor = compressor?.engine ?? null;
   stats.compressorFallback = compressor?.fallback ?? null;
   const room = Math.max(pageSize, compressor?.bound ?? 0);
-  const chunkBytes = Math.max(pageSize, opts.chunk ?? READ_CHUNK);
-  const data = new Uint8Array(chunkBytes + room);
+  const chunkBytes = Math.max(pageSize, opts.chunk ?? vm.reader.window ?? READ_CHUNK);
+  // Without compression only the shared zero page passes through the buffer.
+  const data = new Uint8Array(compressor ? Math.min(chunkBytes, OUT_BUFFER) + room : pageSize);
   let dataLen = 0;
   let dataPos = layout.dataStart;
   const flushData = () => {
@@ -168,21 +172,37 @@ export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveO
     dataLen = pageSize; // data starts zeroed
   }
   // The loop allocates nothing per page: zero test, compression and raw copies work on offsets into
-  // one read buffer and one output buffer (steady RSS, docs/kdump.md "Measured").
+  // the source bytes (a view of the mmap window, or one read buffer) and one output buffer (steady RSS,
+  // docs/kdump.md "Measured"). Without compression, each run of consecutive non-zero pages is written
+  // straight from the source bytes with one pwrite (no copy through the output buffer).
   const chunkPages = Math.floor(chunkBytes / pageSize);
-  const buf = Buffer.alloc(chunkPages * pageSize);
   let done = 0;
   try {
-    for (const { pfn, count } of phys.chunks(chunkPages, excluded)) {
-      phys.readPages(pfn, count, buf);
+    phys.forEachRun(chunkPages, excluded, (_pfn, count, bytes) => {
+      const src = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      let run = -1; // direct mode: where the raw pages not yet written start in src
+      const endRun = (end: number) => {
+        if (run < 0) return;
+        if (dataLen > 0) flushData();
+        sink.pwrite(src.subarray(run, end), dataPos);
+        dataPos += end - run;
+        run = -1;
+      };
       for (let i = 0, off = 0; i < count; i++, off += pageSize) {
-        if (zeroOffset >= 0 && buf.compare(zero, 0, pageSize, off, off + pageSize) === 0) {
+        if (zeroOffset >= 0 && src.compare(zero, 0, pageSize, off, off + pageSize) === 0) {
+          endRun(off);
           stats.zeroPages++;
           addDesc(zeroOffset, pageSize, 0);
           continue;
         }
+        if (!compressor) {
+          if (run < 0) run = off;
+          stats.rawPages++;
+          addDesc(dataPos + dataLen + (off - run), pageSize, 0);
+          continue;
+        }
         if (dataLen + room > data.byteLength) flushData();
-        const n = compressor ? compressor.compressInto(buf, off, data, dataLen) : 0;
+        const n = compressor.compressInto(src, off, data, dataLen);
         if (n > 0) {
           stats.compressedPages++;
           addDesc(dataPos + dataLen, n, status);
@@ -190,13 +210,14 @@ export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveO
         } else {
           stats.rawPages++;
           addDesc(dataPos + dataLen, pageSize, 0);
-          buf.copy(data, dataLen, off, off + pageSize);
+          src.copy(data, dataLen, off, off + pageSize);
           dataLen += pageSize;
         }
       }
+      endRun(count * pageSize);
       done += count;
       opts.onProgress?.(done, dumpable);
-    }
+    });
   } finally {
     compressor?.close();
   }

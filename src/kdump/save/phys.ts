@@ -69,6 +69,62 @@ export class PhysMemory {
     return out;
   }
 
+  /**
+   * Calls `fn` with the bytes of the valid pfns not in `excluded`, in ascending runs of at most
+   * `chunkPages`. A run that one segment stores whole is cut where the reader's mmap windows end and
+   * borrowed from the window (no copy: `bytes` is valid only during `fn`); other runs are read into a
+   * scratch buffer, allocated on first need, exactly as readPages reads them.
+   */
+  forEachRun(
+    chunkPages: number,
+    excluded: Uint8Array | undefined,
+    fn: (pfn: number, count: number, bytes: Uint8Array) => void,
+  ): void {
+    const ps = this.pageSize;
+    let scratch: Uint8Array | undefined;
+    const copy = (pfn: number, n: number) => {
+      scratch ??= new Uint8Array(chunkPages * ps);
+      fn(pfn, n, this.readPages(pfn, n, scratch));
+    };
+    const reader = this.vm.reader;
+    const win = reader.window;
+    for (const c of this.chunks(chunkPages, excluded)) {
+      for (let pfn = c.pfn, left = c.count; left > 0; ) {
+        const at = this.storedRun(pfn, left);
+        let n = at ? at.pages : left;
+        if (at && win) n = Math.min(n, Math.floor((win - (at.offset % win)) / ps));
+        if (n === 0) n = 1; // the page straddles two windows: copied
+        if (!at || !reader.borrow?.(at.offset, n * ps, (bytes) => fn(pfn, n, bytes))) copy(pfn, n);
+        pfn += n;
+        left -= n;
+      }
+    }
+  }
+
+  /**
+   * Where pages from `pfn` lie in the file when exactly one segment holds the first of them and stores
+   * its bytes: the file offset and how many of the `count` pages follow contiguously in that segment
+   * (up to its p_filesz and to the next segment's start). Undefined when readPages must assemble them.
+   */
+  storedRun(pfn: number, count: number): { offset: number; pages: number } | undefined {
+    const ps = BigInt(this.pageSize);
+    const lo = BigInt(pfn) * ps;
+    let hi = lo + BigInt(count) * ps;
+    let owner: LoadSegment | undefined;
+    for (const s of this.segments) {
+      if (s.paddr <= lo && lo < s.paddr + s.memsz) {
+        if (owner) return undefined; // overlapping segments: readPages decides byte by byte
+        owner = s;
+      } else if (s.paddr > lo && s.paddr < hi) hi = s.paddr;
+    }
+    if (!owner) return undefined;
+    const stored = owner.paddr + owner.filesz;
+    if (stored < hi) hi = stored;
+    const pages = hi > lo ? Number((hi - lo) / ps) : 0;
+    if (pages === 0) return undefined;
+    return { offset: Number(owner.offset + (lo - owner.paddr)), pages };
+  }
+
   /** Runs of valid pfns, not in `excluded` (bit set = skip), of at most `chunkPages`, ascending. */
   *chunks(chunkPages: number, excluded?: Uint8Array): Generator<{ pfn: number; count: number }> {
     const skip = (p: number) => excluded !== undefined && ((excluded[p >> 3] ?? 0) & (1 << (p & 7))) !== 0;

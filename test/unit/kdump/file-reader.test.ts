@@ -1,6 +1,7 @@
 // The file reader's two methods on a real file: read() and mmap windows (real mmap through koffi, a
 // read-only private mapping of a temporary file) give the same bytes for every range, including ranges
-// across window boundaries and the unaligned tail; mmap that fails falls back to read().
+// across window boundaries and the unaligned tail; mmap that fails falls back to read(). borrow() lends
+// a view of one window (zero-copy) and refuses ranges across windows.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SyscallError, TruncatedError } from '../../../src/errors.js';
-import { MMAP_WINDOW, openFileReader } from '../../../src/kdump/file-reader.js';
+import { FILE_WINDOW, MMAP_WINDOW, openFileReader } from '../../../src/kdump/file-reader.js';
 import { mapFileWindow } from '../../../src/sys/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kexec-ts-reader-'));
@@ -48,7 +49,7 @@ describe('openFileReader: read() and mmap windows', () => {
       ranges.push([off, Math.floor(Math.random() * (SIZE - off))]);
     }
     for (const mmap of [false, true]) {
-      const r = openFileReader(file, { mmap });
+      const r = openFileReader(file, { mmap, window: MMAP_WINDOW });
       try {
         for (const [off, len] of ranges) {
           const want = data.subarray(off, off + len);
@@ -64,6 +65,58 @@ describe('openFileReader: read() and mmap windows', () => {
       } finally {
         r.close();
       }
+    }
+  });
+
+  it('borrow: a view of one window (1 MiB for a regular file), refused across windows or under read()', () => {
+    const r = openFileReader(file, { mmap: true });
+    const plain = openFileReader(file);
+    try {
+      assert.equal(r.window, FILE_WINDOW);
+      assert.equal(plain.window, undefined);
+      const lent = (off: number, len: number) => {
+        let got: Buffer | undefined;
+        const ok = r.borrow(off, len, (b) => {
+          got = Buffer.from(b); // a copy: the view is valid only inside the callback
+        });
+        return ok ? got : undefined;
+      };
+      for (const [off, len] of [
+        [0, 4096],
+        [FILE_WINDOW - 4096, 4096], // the end of a window
+        [3 * FILE_WINDOW + 100, FILE_WINDOW - 100],
+        [FILE_WINDOW, 10], // back to an earlier window (remapped in place)
+        [SIZE - 12_345, 12_345], // the short last window
+        [SIZE - 1, 1],
+      ] as const) {
+        assert.ok(lent(off, len)?.equals(data.subarray(off, off + len)), `borrow(${off}, ${len})`);
+      }
+      assert.equal(lent(FILE_WINDOW - 1, 2), undefined, 'across a window boundary');
+      assert.equal(lent(0, 0), undefined, 'nothing to lend');
+      assert.equal(
+        plain.borrow(0, 10, () => assert.fail('read() has nothing to lend')),
+        false,
+      );
+      assert.throws(() => r.borrow(SIZE - 1, 2, () => {}), TruncatedError);
+      assert.equal(r.method, 'mmap');
+    } finally {
+      r.close();
+      plain.close();
+    }
+  });
+
+  it('the first window mapped may be the short tail; a full window after it is mapped anew', () => {
+    const r = openFileReader(file, { mmap: true, window: MMAP_WINDOW });
+    try {
+      const tail = Buffer.alloc(100);
+      r.readInto(tail, SIZE - 100);
+      assert.ok(tail.equals(data.subarray(SIZE - 100)));
+      const full = Buffer.alloc(MMAP_WINDOW);
+      r.readInto(full, 0);
+      assert.ok(full.equals(data.subarray(0, MMAP_WINDOW)));
+      assert.equal(r.fallback, undefined);
+    } finally {
+      r.close();
     }
   });
 
@@ -83,6 +136,32 @@ describe('openFileReader: read() and mmap windows', () => {
 });
 
 describe('mapFileWindow (mmap/munmap through koffi)', () => {
+  it('remaps other file bytes over the same addresses (MAP_FIXED), up to the first length', () => {
+    const fd = openSync(file, 'r');
+    try {
+      const w = mapFileWindow(fd, 0, 8192);
+      assert.equal(w.capacity, 8192);
+      const seen = (off: number, n: number) => w.lend(off, n, (b) => Buffer.from(b));
+      assert.ok(seen(100, 50).equals(data.subarray(100, 150)));
+      w.remap(3 * 4096, 8192);
+      assert.deepEqual([w.offset, w.length], [3 * 4096, 8192]);
+      assert.ok(seen(3 * 4096 + 8000, 192).equals(data.subarray(3 * 4096 + 8000, 3 * 4096 + 8192)));
+      assert.throws(() => seen(100, 50), RangeError, 'the old range is gone');
+      w.remap(MMAP_WINDOW, 4096); // shorter: only its own bytes are reachable
+      assert.ok(seen(MMAP_WINDOW, 4096).equals(data.subarray(MMAP_WINDOW, MMAP_WINDOW + 4096)));
+      assert.throws(() => seen(MMAP_WINDOW + 4096, 1), RangeError);
+      assert.throws(
+        () => w.remap(0, 3 * 4096),
+        (e: unknown) => e instanceof SyscallError && e.errno === 'EINVAL',
+        'more than the first mapping',
+      );
+      w.unmap();
+      assert.throws(() => w.remap(0, 4096), /after unmap/);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
   it('maps a page-aligned window and copies out of it; unaligned offsets are EINVAL', () => {
     const fd = openSync(file, 'r');
     try {
@@ -93,6 +172,7 @@ describe('mapFileWindow (mmap/munmap through koffi)', () => {
       assert.throws(() => w.copy(4096 + 8100, out, 0, 100), RangeError);
       w.unmap();
       assert.throws(() => w.copy(4096, out, 0, 1), /after unmap/);
+      assert.throws(() => w.lend(4096, 1, () => {}), /after unmap/);
       assert.throws(
         () => mapFileWindow(fd, 100, 4096),
         (e: unknown) => e instanceof SyscallError && e.errno === 'EINVAL' && e.syscall === 'mmap',

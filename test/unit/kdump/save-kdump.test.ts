@@ -244,8 +244,15 @@ describe('vmcore save: kdump-compressed', () => {
     const last = progress.at(-1)!;
     assert.deepEqual([last.pages, last.percent, last.etaSec], [last.total, 100, 0]);
     assert.equal((r as unknown as { dumpablePages: number }).dumpablePages, last.total);
-    assert.equal((r as unknown as { read: string }).read, 'read', 'a regular file outside /proc: read()');
+    assert.equal((r as unknown as { read: string }).read, 'mmap', 'a regular file is mapped too');
     assert.equal((r as unknown as { compressor: string }).compressor, 'node:zlib');
+    // --non-mmap reads with read() and writes the same file.
+    const viaRead = join(dir, 'cli-read.kdump');
+    const io2 = captureIo();
+    const args = ['vmcore', 'save', '-d', '31', '-c', '--json', '--no-dmesg', '--non-mmap', src, viaRead];
+    assert.equal(await main(args, { io: io2 }), 0, io2.err);
+    assert.equal((JSON.parse(io2.out.trim().split('\n').at(-1)!) as { read: string }).read, 'read');
+    assert.ok(readFileSync(viaRead).equals(readFileSync(dest)));
     assert.match(readFileSync(`${dest}.dmesg`, 'latin1'), /\] hello kdump\n/);
     assert.ok(!readdirSync(dir).some((f) => f.includes('.tmp-')));
   });
