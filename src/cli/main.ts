@@ -7,7 +7,6 @@ import { resolveInvocation } from './invocation.js';
 import { type Io, processIo } from './io.js';
 import { parseArgv } from './parse-argv.js';
 import { exitCodeFor, reportError } from './report.js';
-import { runKexec } from './run-kexec.js';
 import { SUBCOMMANDS } from './subcommands.js';
 
 export interface MainContext {
@@ -35,6 +34,8 @@ export async function main(argv: readonly string[], ctx: MainContext = {}): Prom
       io.stdout(`${VERSION_TEXT}\n`);
       return 0;
     }
+    // Loaded here, not at the top: subcommands (vmcore save in a capture kernel) skip the kexec stack.
+    const { runKexec } = await import('./run-kexec.js');
     return runKexec(inv, await getSys(), io);
   } catch (err) {
     reportError(err, io, argv.includes('--json'));

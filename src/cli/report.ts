@@ -2,11 +2,12 @@
 // precondition, unreadable file), 255 for a failed load (EFAILED), 253 when -s failed with an errno on
 // which the default mode would have fallen back to kexec_load (EFALLBACK).
 import { FileError, KexecError, StateError, UsageError } from '../errors.js';
-import { FallbackNeededError } from '../kexec/load.js';
 import type { Io } from './io.js';
 
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof FallbackNeededError) return 253;
+  // FallbackNeededError (kexec/load.ts) by its stable code: importing the class would load the whole
+  // kexec stack for every subcommand's error path.
+  if (err instanceof KexecError && err.code === 'E_FALLBACK') return 253;
   if (err instanceof UsageError || err instanceof StateError || err instanceof FileError) return 1;
   if (err instanceof KexecError) return 255;
   return 70; // EX_SOFTWARE: a bug in kexec-ts
