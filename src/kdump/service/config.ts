@@ -4,6 +4,7 @@
 // errors that name the line, so a typo cannot silently leave a machine unprotected.
 import { UsageError } from '../../errors.js';
 import { PAGE_COMPRESSIONS, type PageCompression } from '../compressed/codec.js';
+import { DL_CACHE, DL_CACHE_PRIVATE, DL_USER, majorMinor, VERIFIED_KERNELS } from '../filter/rules.js';
 
 export const CONFIG_PATH = '/etc/kexec-ts/kdump.conf';
 /** Where `kdump build-initrd` writes by default and where `kdump load` looks for the capture initramfs. */
@@ -275,13 +276,20 @@ function absolute(value: string, key: string, path: string, n: number): string {
   return value;
 }
 
-/** A note for `kdump status` about what the options will really do, or undefined. */
-export function unsupportedDumpOptions(cfg: KdumpConfig): string | undefined {
-  if (cfg.format === 'kdump' && cfg.dumpLevel & ~1) {
-    return `DUMP_LEVEL=${cfg.dumpLevel} filters by struct page on kernels the filter has verified (docs/kdump.md); on others a lower level is applied and recorded in the dump`;
-  }
-  return undefined;
+/**
+ * A note for `kdump status` when the dump level will not be applied as asked, or undefined. Cache and
+ * user pages (bits 2, 4, 8) are excluded only on kernels whose struct page layout is in the verified
+ * table (filter/rules.ts); elsewhere `save` applies zero and free pages only and records the lower level.
+ * `release` is the running kernel's, the one whose crash the capture kernel saves.
+ */
+export function unsupportedDumpOptions(cfg: KdumpConfig, release: string | undefined): string | undefined {
+  if (cfg.format !== 'kdump' || (cfg.dumpLevel & STRUCT_PAGE_CLASSES) === 0) return undefined;
+  const mm = majorMinor(release);
+  if (VERIFIED_KERNELS.some((k) => k.release === mm)) return undefined;
+  return `DUMP_LEVEL=${cfg.dumpLevel}: cache and user pages are filtered only on kernels the filter has verified (${VERIFIED_KERNELS.map((k) => k.release).join(', ')}; docs/kdump.md), not ${release ?? 'this unknown kernel'}: a lower level is applied and recorded in the dump`;
 }
+/** Dump-level bits that need the verified struct page layout: cache, cache private, user. */
+const STRUCT_PAGE_CLASSES = DL_CACHE | DL_CACHE_PRIVATE | DL_USER;
 
 /** The file's text through `read` (Sys.readText); no file means the defaults. */
 export function loadKdumpConfig(read: (path: string) => string | undefined, path = CONFIG_PATH): KdumpConfig {

@@ -1,7 +1,7 @@
 // `kdump status`: is this machine protected, and if not, why. One line per check, like doctor; the
 // machine is protected when no check fails.
 import { KexecError } from '../../errors.js';
-import { type CrashKernelInfo, readCrashKernel, readKexecState } from '../../sys/machine.js';
+import { type CrashKernelInfo, kernelRelease, readCrashKernel, readKexecState } from '../../sys/machine.js';
 import type { Sys } from '../../sys/types.js';
 import { CONFIG_PATH, type KdumpConfig, loadKdumpConfig, unsupportedDumpOptions } from './config.js';
 import type { ServiceHost } from './host.js';
@@ -81,7 +81,7 @@ export function kdumpStatus(sys: Sys, host: ServiceHost, configPath = CONFIG_PAT
   let cfg: KdumpConfig | undefined;
   try {
     cfg = loadKdumpConfig((p) => sys.readText(p), configPath);
-    const unsupported = unsupportedDumpOptions(cfg);
+    const unsupported = unsupportedDumpOptions(cfg, kernelRelease(sys));
     checks.push({
       id: 'config',
       title: 'configuration',

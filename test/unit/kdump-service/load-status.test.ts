@@ -155,10 +155,20 @@ describe('kdump status verdicts', () => {
     const bad = loaded({ files: { '/etc/kexec-ts/kdump.conf': 'FOO=1\n' } });
     assert.deepEqual(Object.keys(verdicts(bad)), ['config', 'reservation', 'loaded']);
     assert.equal(kdumpStatus(bad, host()).protected, false);
-    const warn = loaded({ files: { '/etc/kexec-ts/kdump.conf': 'DUMP_LEVEL=31\nTARGET=/dev/vdb\n' } });
+    const level31 = { '/etc/kexec-ts/kdump.conf': 'DUMP_LEVEL=31\nTARGET=/dev/vdb\n' };
+    const warn = loaded({
+      files: {
+        ...level31,
+        '/proc/sys/kernel/osrelease': '5.10.0-28-amd64\n',
+        '/boot/vmlinuz-5.10.0-28-amd64': KERNEL,
+      },
+    });
     const w = kdumpStatus(warn, host({ '/dev/vdb': 'block' }));
     assert.equal(w.protected, true, 'a warning does not unprotect');
     assert.equal(verdicts(warn, host({ '/dev/vdb': 'block' })).config, 'warn');
+    assert.match(w.checks.find((c) => c.id === 'config')!.hint!, /not 5\.10\.0-28-amd64: a lower level/);
+    // The running kernel (6.1.0-test) is in the verified table: level 31 is applied as asked.
+    assert.equal(verdicts(loaded({ files: level31 }), host({ '/dev/vdb': 'block' })).config, 'ok');
   });
 
   it('kexec-ts kdump status exits 1 with one line per check when not protected', async () => {
