@@ -22,6 +22,7 @@ import { dirname, join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { LabError } from '../errors.js';
+import { LIBLZO2, liblzo2File } from '../sys/liblzo2.js';
 import { type CpioEntry, writeCpio } from './cpio.js';
 import { run } from './exec.js';
 import { CAPTURE_INIT, CAPTURE_MODULES, KEXEC_TS_WRAPPER, MAIN_INIT, PROFILE } from './guest-scripts.js';
@@ -32,7 +33,7 @@ export type Compression = 'none' | 'zstd' | 'gzip';
 /** Fastest to boot under TCG (measured, see docs/lab.md). */
 export const DEFAULT_COMPRESSION: Compression = 'none';
 /** Bump when the guest layout changes so cached builds are not reused. */
-const LAYOUT_VERSION = 3;
+const LAYOUT_VERSION = 4;
 
 export interface LabBuildOptions {
   setup: LabSetup;
@@ -111,6 +112,7 @@ export async function labBuild(opts: LabBuildOptions): Promise<LabBuild> {
   const nodeVersion = (await run([node, '--version'])).stdout.trim();
   const nativeAddons = await findFiles(prefix, (p) => p.endsWith('.node'));
   const libs = await sharedLibs([node, ...nativeAddons], []);
+  const lzo = liblzo2();
   const kexecLibs = await sharedLibs([setup.kexecBinary], setup.kexecLibDirs);
 
   // Capture image: busybox, plus the virtio disk driver the capture init loads for lab.dump=. A module
@@ -142,6 +144,7 @@ export async function labBuild(opts: LabBuildOptions): Promise<LabBuild> {
   await addBase(a, setup.busybox, MAIN_INIT, 'kexec-ts-lab');
   a.file('/bin/node', node, 0o755);
   for (const lib of libs) a.file(lib.guest, lib.host, 0o755);
+  a.file(lzo.guest, lzo.host, 0o755);
   a.file('/sbin/kexec', setup.kexecBinary, 0o755);
   for (const lib of kexecLibs) a.file(lib.guest, lib.host, 0o755);
   for (const extra of ['vmcore-dmesg']) {
@@ -239,6 +242,19 @@ export async function sha256File(path: string): Promise<string> {
 interface Lib {
   host: string;
   guest: string;
+}
+
+/**
+ * liblzo2.so.2, which `vmcore save -l` dlopens by soname (src/sys/liblzo2.ts), so the guest and a
+ * capture kernel running from it compress LZO pages as on the host: the loaded file, under its soname in
+ * the same directory (a system search path of the loader). It needs only libc, which node brings.
+ * The lab's host packages include liblzo2-2 (setup.ts).
+ */
+function liblzo2(): Lib {
+  const host = liblzo2File();
+  if (!host)
+    throw new LabError(`${LIBLZO2} does not load on the host`, { hint: 'apt-get install liblzo2-2' });
+  return { host, guest: join(dirname(host), LIBLZO2) };
 }
 
 /** Shared libraries (and the loader) that `ldd` lists, placed at the same paths in the guest. */

@@ -2,8 +2,10 @@
 // lzo1x_1_compress that makedumpfile -l calls, and lzo1x_decompress_safe. Loaded on first use only;
 // callers fall back to our JS codec (kdump/compressed/lzo.ts) when the library is not there.
 // Facts from LZO 2.10's headers (liblzo2-dev): lzoconf.h and lzo1x.h, cited at each use.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { endianness } from 'node:os';
+import { basename } from 'node:path';
 import { StateError } from '../errors.js';
 
 type Koffi = typeof import('koffi');
@@ -148,4 +150,23 @@ export function openLiblzo2(library: string = LIBLZO2): Liblzo2 {
       return cell[lo]!;
     },
   };
+}
+
+/**
+ * The file the dynamic loader mapped for liblzo2 (from /proc/self/maps once it is loaded), e.g.
+ * /usr/lib/x86_64-linux-gnu/liblzo2.so.2.0.0: what a capture initrd copies so that `vmcore save -l`
+ * there loads the same library. Undefined when it does not load.
+ */
+export function liblzo2File(library: string = LIBLZO2): string | undefined {
+  try {
+    bind(library);
+  } catch {
+    return undefined;
+  }
+  const want = basename(library).replace(/\.so.*$/, '.so');
+  for (const line of readFileSync('/proc/self/maps', 'utf8').split('\n')) {
+    const path = line.split(/\s+/)[5];
+    if (path?.startsWith('/') && basename(path).startsWith(want)) return path;
+  }
+  return undefined;
 }

@@ -80,6 +80,11 @@ describe('kdump build-initrd', () => {
     ])
       assert.ok(names.has(n), `missing ${n}`);
     assert.ok([...names].some((n) => /libc\.so\.6$/.test(n)));
+    // the LZO library vmcore save -l loads, under its soname (the unit setup installs liblzo2-2)
+    assert.ok(
+      [...names].some((n) => /^(usr\/)?lib\/[^/]+\/liblzo2\.so\.2$/.test(n)),
+      'liblzo2.so.2',
+    );
     assert.ok(![...names].some((n) => n.includes('dist/test')));
     assert.equal(r.nodeFrom, 'initrd');
     assert.match(r.entry, /^\/opt\/kexec-ts\/node_modules\/kexec-ts\/dist\/src\/bin\/kexec-ts\.js$/);

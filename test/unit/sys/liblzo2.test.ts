@@ -2,10 +2,12 @@
 // test setup (scripts/fetch-fixtures.sh) installs liblzo2-2, so these tests never pass without it.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { StateError } from '../../../src/errors.js';
 import { lzo1xCompress, lzo1xDecompress } from '../../../src/kdump/compressed/lzo.js';
-import { LIBLZO2, lzo1xWorstCase, openLiblzo2 } from '../../../src/sys/liblzo2.js';
+import { LIBLZO2, liblzo2File, lzo1xWorstCase, openLiblzo2 } from '../../../src/sys/liblzo2.js';
 
 const PAGE = 4096;
 
@@ -102,5 +104,14 @@ describe('liblzo2 (lzo1x_1_compress, lzo1x_decompress_safe)', () => {
       (e: unknown) =>
         e instanceof StateError && e.code === 'E_STATE' && /liblzo2-not-installed/.test(e.message),
     );
+  });
+
+  it('liblzo2File: the mapped library file, whose directory holds the soname the loader found', () => {
+    const file = liblzo2File();
+    assert.ok(file, 'loaded, so mapped');
+    assert.match(file, /^\/.*\/liblzo2\.so\.2[.\d]*$/);
+    assert.equal(realpathSync(join(dirname(file), LIBLZO2)), realpathSync(file));
+    assert.ok(existsSync(file));
+    assert.equal(liblzo2File('liblzo2-not-installed.so.9'), undefined);
   });
 });
