@@ -142,7 +142,9 @@ if [[ ! -f "$UKI" || "$UKI" -ot "$0" ]]; then
   mkdir -p "$WORK/ramfs/kernel/x86/microcode"
   printf '#!/bin/sh\necho kexec-ts fixture\n' >"$WORK/ramfs/init"
   chmod 755 "$WORK/ramfs/init"
-  (cd "$WORK/ramfs" && printf 'init\n' | cpio --quiet -o -H newc --reproducible) | gzip -9n >"$WORK/initrd"
+  # cpio --reproducible leaves mtime and owner as they are: fix both, or the gzip's size follows the date.
+  touch -d @0 "$WORK/ramfs/init"
+  (cd "$WORK/ramfs" && printf 'init\n' | cpio --quiet -o -H newc --reproducible -R 0:0) | gzip -9n >"$WORK/initrd"
   # Section VMAs: past the stub's last section, each part aligned to 64 KiB (systemd's recipe).
   end=0
   while read -r _ _ size vma _; do

@@ -259,7 +259,7 @@ describe('the crash segment table and boot_params', () => {
         ['elfcorehdr', 0x2f00_0000n, 0x1000n, 1024],
         ['setup_data', 0x2f00_1000n, 0x1000n, 48], // RNG seed, lowest from 1 MiB
         ['kernel', 0x2f20_0000n, 0x180_0000n, PM_SIZE], // pref_address is outside: lowest 2 MiB-aligned
-        ['purgatory', 0x3ebf_9000n, 0x5000n, 9800],
+        ['purgatory', 0x3ebf_9000n, 0x5000n, 10128],
         ['boot_params', 0x3ebf_e000n, 0x2000n, 0x1000 + `${CMDLINE} ${ELFCOREHDR}`.length + 1],
         ['initrd', 0x3ec0_0000n, 0x40_0000n, INITRD.length], // highest in the reservation
       ],

@@ -28,7 +28,7 @@ describe('planBzImage64Load on a q35 2 GiB guest (crash kernel 0x70000000-0x77ff
       [
         ['setup_data', 0x100000n, 0x1000n, 48], // RNG seed: 16-byte header + 32 bytes, lowest from 1 MiB
         ['kernel', 0x1000000n, 0x1800000n, PM_SIZE], // pref_address, 2 MiB aligned, init_size reserved
-        ['purgatory', 0x7fbd9000n, 0x5000n, 9800], // highest below 4 GiB, bytes + .bss stack
+        ['purgatory', 0x7fbd9000n, 0x5000n, 10128], // highest below 4 GiB, bytes + .bss stack
         ['boot_params', 0x7fbde000n, 0x2000n, 0x1000 + CMDLINE.length + 1], // zero page + command line
         ['initrd', 0x7fbe0000n, 0x400000n, INITRD.length], // highest, above the crash region
       ],

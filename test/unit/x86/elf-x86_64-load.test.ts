@@ -41,7 +41,7 @@ describe('planElfX86_64Load on the q35 2 GiB map (crash kernel 0x70000000-0x77ff
         ['kernel', 0x1000000n, 0x3000n, 0x2345], // text: memsz rounded up to a page
         ['kernel', 0x1200000n, 0x3000n, 0x1000], // data + .bss: the kernel zero-fills past bufsz
         ['kernel', 0x1203000n, 0x1000n, 0x800], // per-CPU, linked at virtual 0
-        ['purgatory', 0x7fbd9000n, 0x5000n, 9800],
+        ['purgatory', 0x7fbd9000n, 0x5000n, 10128],
         ['boot_params', 0x7fbde000n, 0x2000n, 0x1000 + CMDLINE.length + 1],
         ['initrd', 0x7fbe0000n, 0x400000n, INITRD.length], // highest below 2 GiB (initrd_addr_max)
       ],
