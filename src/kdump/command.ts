@@ -1,12 +1,6 @@
 // `kexec-ts vmcore info|dmesg [FILE]`: read a dump (default /proc/vmcore) without loading it whole.
 import type { Io } from '../cli/io.js';
 import { FormatError, UsageError } from '../errors.js';
-import { formatKernelLog, readKernelLog } from './dmesg/index.js';
-import { logSource } from './dmesg/source.js';
-import { openDump } from './dump.js';
-import { openFileReader } from './file-reader.js';
-import { formatSummary, summarizeVmcore } from './info.js';
-import { saveCommand } from './save/command.js';
 
 export const VMCORE_USAGE = `Usage: kexec-ts vmcore COMMAND [FILE]
   info [FILE] [--json]   layout, notes, CPU registers, VMCOREINFO, panic line
@@ -30,7 +24,12 @@ export async function vmcoreCommand(argv: string[], io: Io): Promise<number> {
     io.stdout(VMCORE_USAGE);
     return cmd === undefined ? 1 : 0;
   }
-  if (cmd === 'save') return saveCommand(rest, io, json, force);
+  // Each command loads only its own modules: `save` in a capture kernel skips the readers of
+  // kdump-compressed files, and info/dmesg skip the writers.
+  if (cmd === 'save') {
+    const { saveCommand } = await import('./save/command.js');
+    return saveCommand(rest, io, json, force);
+  }
   const unknown = rest.find((a) => a.startsWith('-'));
   if (unknown) throw new UsageError(`vmcore ${cmd}: unrecognized option '${unknown}'`);
   if (cmd !== 'info' && cmd !== 'dmesg' && cmd !== 'save') {
@@ -39,6 +38,14 @@ export async function vmcoreCommand(argv: string[], io: Io): Promise<number> {
   const files = 1;
   if (rest.length > files) throw new UsageError(`vmcore ${cmd}: unexpected argument '${rest[files]}'`);
   const path = rest.length === files ? rest[0]! : '/proc/vmcore';
+  const [{ openFileReader }, { openDump }, { formatSummary, summarizeVmcore }, dmesg, { logSource }] =
+    await Promise.all([
+      import('./file-reader.js'),
+      import('./dump.js'),
+      import('./info.js'),
+      import('./dmesg/index.js'),
+      import('./dmesg/source.js'),
+    ]);
   const reader = openFileReader(path);
   try {
     const vm = openDump(reader);
@@ -53,9 +60,11 @@ export async function vmcoreCommand(argv: string[], io: Io): Promise<number> {
         hint: 'the log can only be found through the symbols VMCOREINFO exports',
       });
     }
-    const log = readKernelLog(src);
+    const log = dmesg.readKernelLog(src);
     io.stdout(
-      json ? `${JSON.stringify(log.records.filter((r) => !r.wrap).map(jsonRecord))}\n` : formatKernelLog(log),
+      json
+        ? `${JSON.stringify(log.records.filter((r) => !r.wrap).map(jsonRecord))}\n`
+        : dmesg.formatKernelLog(log),
     );
     return 0;
   } finally {

@@ -6,7 +6,7 @@
 // system without it) the reader falls back to read() for good and says why in `fallback`.
 import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { FileError } from '../errors.js';
-import { type FileWindow, mapFileWindow } from '../sys/index.js';
+import { type FileWindow, mapFileWindow } from '../sys/mmap.js';
 import { checkRange, type RandomAccessReader } from './reader.js';
 
 /** Largest single read we allow (the text ring and descriptor arrays are read whole). */

@@ -35,28 +35,13 @@ export function excludePages(
   pageSize: number,
 ): Exclusion {
   const excluded = new Uint8Array(Math.ceil(maxMapnr / 8));
-  const counts: Record<PageClass, number> = {
-    cache: 0,
-    cachePrivate: 0,
-    user: 0,
-    free: 0,
-    hwpoison: 0,
-    offline: 0,
-  };
-  const valid = (pfn: number) => ranges.some((r) => pfn >= r.start && pfn < r.end);
-  /** Marks [from, from + n); pfns before `inRangeEnd` are known to be in a PT_LOAD (counted directly). */
-  const mark = (cls: PageClass, from: number, n: number, inRangeEnd: number) => {
-    const to = Math.min(from + n, maxMapnr);
-    for (let p = from; p < to; p++) {
-      const bit = 1 << (p & 7);
-      if (excluded[p >> 3]! & bit) continue;
-      excluded[p >> 3]! |= bit;
-      if (p < inRangeEnd || valid(p)) counts[cls]++;
-    }
-  };
+  // Pages per class, indexed as CLASSES; a plain array of numbers keeps the hot loop monomorphic.
+  const tally = [0, 0, 0, 0, 0, 0];
+  const masks = flagMasks(rules);
   const sections = memMapSections(info, mem, maxMapnr, pageSize);
   const sp = rules.sizePage;
   const buf = new Uint8Array(BATCH_PAGES * sp + sp);
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let skipTo = 0;
   for (const s of sections) {
     // Only pfns inside a PT_LOAD are examined (makedumpfile's is_in_segs); read their struct pages at once.
@@ -69,44 +54,91 @@ export function excludePages(
         const extra = start + n < s.pfnEnd ? 1 : 0;
         const at = s.memMap + BigInt((start - s.pfnStart) * sp);
         let have = n;
-        let data: Uint8Array;
         try {
-          data = mem.read(at, (n + extra) * sp, buf);
+          mem.read(at, (n + extra) * sp, buf);
           have = n + extra;
         } catch {
-          data = mem.read(at, n * sp, buf);
+          mem.read(at, n * sp, buf);
         }
-        const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
-        for (let i = 0; i < n; i++) {
+        for (let i = Math.max(0, skipTo - start); i < n; i++) {
+          const got = verdictCode(dv, i, have, start + i, rules, masks, level);
+          if (got === 0) continue;
           const pfn = start + i;
-          if (pfn < skipTo) continue;
-          const got = classify(dv, i, have, pfn, rules, level);
-          if (!got) continue;
-          mark(got.cls, pfn, got.pages, r.end);
-          skipTo = pfn + got.pages;
+          const pages = 2 ** (got >>> CLASS_BITS);
+          // Marks [pfn, pfn + pages); pfns before r.end are in this PT_LOAD range (counted directly).
+          const to = Math.min(pfn + pages, maxMapnr);
+          const cls = (got & CLASS_MASK) - 1;
+          for (let p = pfn; p < to; p++) {
+            const bit = 1 << (p & 7);
+            if (excluded[p >> 3]! & bit) continue;
+            excluded[p >> 3]! |= bit;
+            if (p < r.end || inRanges(ranges, p)) tally[cls]!++;
+          }
+          skipTo = pfn + pages;
+          i = skipTo - start - 1;
         }
       }
     }
   }
+  const counts = {} as Record<PageClass, number>;
+  CLASSES.forEach((c, k) => {
+    counts[c] = tally[k]!;
+  });
   return { excluded, counts, sections: sections.length };
 }
 
-/** Flag bit `n` of the two 32-bit halves of page->flags (false when the kernel has no such flag). */
-function flagBit(lo: number, hi: number, n: number | undefined): boolean {
-  return n !== undefined && (n < 32 ? (lo >>> n) & 1 : (hi >>> (n - 32)) & 1) === 1;
+function inRanges(ranges: readonly PfnRange[], pfn: number): boolean {
+  for (const r of ranges) if (pfn >= r.start && pfn < r.end) return true;
+  return false;
 }
-/** PG_head_mask as two 32-bit halves, converted once per mask (not per page). */
-let headMask: bigint | undefined;
-let headLo = 0;
-let headHi = 0;
-function isHead(mask: bigint, lo: number, hi: number): boolean {
-  if (mask !== headMask) {
-    headMask = mask;
-    headLo = Number(mask & 0xffff_ffffn) | 0;
-    headHi = Number((mask >> 32n) & 0xffff_ffffn) | 0;
-  }
-  return ((lo & headLo) | (hi & headHi)) !== 0;
+
+/** A flag bit as a mask on the low or high 32-bit half of page->flags (both 0: the kernel has no such flag). */
+interface Mask {
+  lo: number;
+  hi: number;
 }
+const bitMask = (n: number | undefined): Mask =>
+  n === undefined || n < 0 || n >= 64
+    ? { lo: 0, hi: 0 }
+    : n < 32
+      ? { lo: (1 << n) | 0, hi: 0 }
+      : { lo: 0, hi: (1 << (n - 32)) | 0 };
+
+interface FlagMasks {
+  head: Mask;
+  slab: Mask;
+  lru: Mask;
+  swapbacked: Mask;
+  swapcache: Mask;
+  private: Mask;
+  hwpoison: Mask;
+}
+
+/** The page->flags tests as 32-bit masks, computed once per dump: no BigInt or lookup per struct page. */
+function flagMasks(r: PageRules): FlagMasks {
+  const m = r.headMask ?? 0n;
+  return {
+    head: { lo: Number(m & 0xffff_ffffn) | 0, hi: Number((m >> 32n) & 0xffff_ffffn) | 0 },
+    slab: bitMask(r.pgSlab),
+    lru: bitMask(r.pgLru),
+    swapbacked: bitMask(r.pgSwapbacked),
+    swapcache: bitMask(r.pgSwapcache),
+    private: bitMask(r.pgPrivate),
+    hwpoison: bitMask(r.pgHwpoison),
+  };
+}
+const has = (m: Mask, lo: number, hi: number) => ((lo & m.lo) | (hi & m.hi)) !== 0;
+
+const CLASSES: readonly PageClass[] = ['cache', 'cachePrivate', 'user', 'free', 'hwpoison', 'offline'];
+/** A verdict code: 0 = kept, else (class index + 1) | log2(pages) << CLASS_BITS. */
+const CLASS_BITS = 3;
+const CLASS_MASK = (1 << CLASS_BITS) - 1;
+const CACHE = 1;
+const CACHE_PRIVATE = 2;
+const USER = 3;
+const FREE = 4;
+const HWPOISON = 5;
+const OFFLINE = 6;
 
 interface Verdict {
   cls: PageClass;
@@ -122,20 +154,31 @@ export function classify(
   r: PageRules,
   level: number,
 ): Verdict | undefined {
+  const got = verdictCode(dv, i, have, pfn, r, flagMasks(r), level);
+  return got === 0 ? undefined : { cls: CLASSES[(got & CLASS_MASK) - 1]!, pages: 2 ** (got >>> CLASS_BITS) };
+}
+
+/** classify() as a number (no object per struct page): 0 when kept. */
+function verdictCode(
+  dv: DataView,
+  i: number,
+  have: number,
+  pfn: number,
+  r: PageRules,
+  m: FlagMasks,
+  level: number,
+): number {
   const base = i * r.sizePage;
+  // A compound tail page (compound_head bit 0) was excluded with its head, or is kept with it.
+  if (r.compoundHead !== undefined && (dv.getUint32(base + r.compoundHead, true) & 1) === 1) return 0;
   const flagsLo = dv.getUint32(base + r.flags, true);
   const flagsHi = dv.getUint32(base + r.flags + 4, true);
   const mapping = dv.getUint32(base + r.mapping, true);
   const mapcount = r.mapcount === undefined ? 0 : dv.getInt32(base + r.mapcount, true);
-  const privLo = r.private === undefined ? 0 : dv.getUint32(base + r.private, true);
-  const privHi = r.private === undefined ? 0 : dv.getUint32(base + r.private + 4, true);
 
   let order = 0;
-  let dtor = 0;
   let hugetlb = false;
-  // PG_head_mask split in 32-bit halves: a BigInt per struct page would be garbage (RSS, docs/kdump.md).
-  const head = r.headMask !== undefined && isHead(r.headMask, flagsLo, flagsHi);
-  if (head && i + 1 < have) {
+  if (i + 1 < have && has(m.head, flagsLo, flagsHi)) {
     const tail = base + r.sizePage;
     if (r.hugetlbMapcount !== undefined || r.pgHugetlb !== undefined) {
       // 6.6+: the order is the low byte of folio._flags_1, the first tail page's flags word; hugetlb is
@@ -149,38 +192,34 @@ export function classify(
         (h !== undefined && ((h < 32 ? f1Lo >>> h : f1Hi >>> (h - 32)) & 1) === 1);
     } else {
       if (r.compoundOrder !== undefined) order = dv.getUint8(tail + r.compoundOrder);
-      if (r.compoundDtor !== undefined) dtor = dv.getUint8(tail + r.compoundDtor);
+      const dtor = r.compoundDtor === undefined ? 0 : dv.getUint8(tail + r.compoundDtor);
       hugetlb = r.hugetlbDtor !== undefined && dtor === r.hugetlbDtor;
     }
     // An order that does not fit, or is not aligned to the pfn, is not trusted.
     if (order >= 64 || pfn % 2 ** order !== 0) order = 0;
   }
-  // A compound tail page (compound_head bit 0) was excluded with its head, or is kept with it.
-  if (r.compoundHead !== undefined && (dv.getUint32(base + r.compoundHead, true) & 1) === 1) return undefined;
 
-  const slab =
-    flagBit(flagsLo, flagsHi, r.pgSlab) || (r.slabMapcount !== undefined && mapcount === r.slabMapcount);
+  const slab = has(m.slab, flagsLo, flagsHi) || (r.slabMapcount !== undefined && mapcount === r.slabMapcount);
+  if (level & DL_FREE && r.buddy !== undefined && !slab && mapcount === r.buddy) {
+    const privLo = r.private === undefined ? 0 : dv.getUint32(base + r.private, true);
+    const privHi = r.private === undefined ? 0 : dv.getUint32(base + r.private + 4, true);
+    const bad =
+      privHi !== 0 || privLo >= 32 || (r.freeAreaLength !== undefined && privLo >= r.freeAreaLength);
+    return bad ? 0 : FREE | (privLo << CLASS_BITS);
+  }
   // A slab page is never anon: from 6.2 slab.slabs overlays page.mapping and can be odd (makedumpfile
   // 5f17bdd, isAnon); from 6.10 slab is a page type (PAGE_SLAB_MAPCOUNT_VALUE, bad2a7c).
   const anon = (mapping & PAGE_MAPPING_ANON) !== 0 && !slab;
   const cache =
-    flagBit(flagsLo, flagsHi, r.pgLru) ||
-    ((r.pgSwapbacked === undefined || flagBit(flagsLo, flagsHi, r.pgSwapbacked)) &&
-      flagBit(flagsLo, flagsHi, r.pgSwapcache));
-  const priv = flagBit(flagsLo, flagsHi, r.pgPrivate);
-  const pages = 2 ** order;
-
-  if (level & DL_FREE && r.buddy !== undefined && !slab && mapcount === r.buddy) {
-    const bad =
-      privHi !== 0 || privLo >= 32 || (r.freeAreaLength !== undefined && privLo >= r.freeAreaLength);
-    return bad ? undefined : { cls: 'free', pages: 2 ** privLo };
-  }
-  if (level & DL_CACHE && cache && !priv && !anon) return { cls: 'cache', pages };
-  if (level & DL_CACHE_PRIVATE && cache && !anon) return { cls: priv ? 'cachePrivate' : 'cache', pages };
-  if (level & DL_USER && (anon || hugetlb)) {
-    return { cls: 'user', pages };
-  }
-  if (flagBit(flagsLo, flagsHi, r.pgHwpoison)) return { cls: 'hwpoison', pages };
-  if (r.offline !== undefined && !slab && mapcount === r.offline) return { cls: 'offline', pages };
-  return undefined;
+    has(m.lru, flagsLo, flagsHi) ||
+    ((r.pgSwapbacked === undefined || has(m.swapbacked, flagsLo, flagsHi)) &&
+      has(m.swapcache, flagsLo, flagsHi));
+  const priv = has(m.private, flagsLo, flagsHi);
+  const log2 = order << CLASS_BITS;
+  if (level & DL_CACHE && cache && !priv && !anon) return CACHE | log2;
+  if (level & DL_CACHE_PRIVATE && cache && !anon) return (priv ? CACHE_PRIVATE : CACHE) | log2;
+  if (level & DL_USER && (anon || hugetlb)) return USER | log2;
+  if (has(m.hwpoison, flagsLo, flagsHi)) return HWPOISON | log2;
+  if (r.offline !== undefined && !slab && mapcount === r.offline) return OFFLINE | log2;
+  return 0;
 }

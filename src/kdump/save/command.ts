@@ -13,7 +13,7 @@ import { openFileReader } from '../file-reader.js';
 import { saveElfVmcore } from '../save.js';
 import { openElfVmcore } from '../vmcore-elf.js';
 import { writeFilteredElf } from './elf-writer.js';
-import { type Compression, writeKdumpCompressed } from './kdump-writer.js';
+import type { Compression } from './kdump-writer.js';
 import { progressReporter } from './progress.js';
 import { openFileSink, openFlatSink, type Sink, syncDir, tempNameFor } from './sink.js';
 
@@ -180,6 +180,8 @@ export async function saveCommand(
       return 0;
     }
     const level = a.level ?? 0;
+    // Loaded only here: the ELF modes above need none of the page compressors (zlib, liblzo2).
+    const { writeKdumpCompressed } = await import('./kdump-writer.js');
     const sink: Sink = toStdout ? openFlatSink(1) : openFileSink(a.dest);
     const t0 = performance.now();
     const progress = progressFor();

@@ -4,7 +4,6 @@
 // page is read: descriptors and page data go to their two regions through two buffers in one sequential
 // pass over the dumpable pages, read in chunks (256 KiB by default).
 import { EM_X86_64 } from '../../formats/elf/ehdr.js';
-import { PT_NOTE } from '../../formats/elf/phdr.js';
 import { COMPRESSION_FLAG, type PageCompression } from '../compressed/codec.js';
 import {
   DISK_DUMP_HEADER_SIZE,
@@ -22,18 +21,13 @@ import {
 import { type PageClass, planFilter } from '../filter/index.js';
 import { NT_PRSTATUS } from '../prstatus.js';
 import type { ElfVmcore } from '../vmcore-elf.js';
+import { copyNotes, READ_CHUNK } from './notes.js';
 import { openPageCompressor } from './page-compressor.js';
 import { bitmapSlice, PhysMemory } from './phys.js';
 import type { Sink } from './sink.js';
+import { isZeroPage, wordsOf } from './zero-page.js';
 
 export type Compression = PageCompression;
-/**
- * Source bytes read per chunk when the source is read() (a mapped one is lent a window at a time, not
- * copied). 256 KiB keeps the read buffer and the output buffer in the CPU caches between the kernel's
- * copy and the compressor: on the lab's real dump `save -d 1 -l` spent 0.9-1.2 s of system time at
- * 1 MiB and 0.4-0.6 s at 256 KiB (docs/kdump.md).
- */
-export const READ_CHUNK = 256 << 10;
 /** Output buffer of the data region when compressing (compressed and raw pages): as small, as cached. */
 const OUT_BUFFER = 256 << 10;
 const DESC_BATCH = 4096;
@@ -180,6 +174,7 @@ export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveO
   try {
     phys.forEachRun(chunkPages, excluded, (_pfn, count, bytes) => {
       const src = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const words = zeroOffset >= 0 ? wordsOf(bytes) : undefined;
       let run = -1; // direct mode: where the raw pages not yet written start in src
       const endRun = (end: number) => {
         if (run < 0) return;
@@ -189,7 +184,7 @@ export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveO
         run = -1;
       };
       for (let i = 0, off = 0; i < count; i++, off += pageSize) {
-        if (zeroOffset >= 0 && src.compare(zero, 0, pageSize, off, off + pageSize) === 0) {
+        if (zeroOffset >= 0 && isZeroPage(src, words, off, zero)) {
           endRun(off);
           stats.zeroPages++;
           addDesc(zeroOffset, pageSize, 0);
@@ -240,35 +235,6 @@ function writeBitmap(sink: Sink, phys: PhysMemory, at: number, size: number, exc
     sink.pwrite(slice, at + o);
   }
 }
-
-/** The PT_NOTE segments verbatim (concatenated), and where the VMCOREINFO desc lies inside them. */
-export function copyNotes(vm: ElfVmcore): { data: Uint8Array; vmcoreinfo?: { at: number; size: number } } {
-  const parts: Uint8Array[] = [];
-  let base = 0;
-  let vmcoreinfo: { at: number; size: number } | undefined;
-  for (const p of vm.phdrs) {
-    if (p.p_type !== PT_NOTE) continue;
-    const start = Number(p.p_offset);
-    const part = vm.reader.read(start, Number(p.p_filesz));
-    for (const n of vm.notes) {
-      if (vmcoreinfo || n.name !== 'VMCOREINFO' || n.offset < start || n.offset >= start + part.byteLength)
-        continue;
-      const descAt = n.offset - start + 12 + align4(n.name.length + 1);
-      vmcoreinfo = { at: base + descAt, size: n.desc.byteLength };
-    }
-    parts.push(part);
-    base += part.byteLength;
-  }
-  const data = new Uint8Array(base);
-  let at = 0;
-  for (const p of parts) {
-    data.set(p, at);
-    at += p.byteLength;
-  }
-  return vmcoreinfo ? { data, vmcoreinfo } : { data };
-}
-
-const align4 = (n: number) => (n + 3) & ~3;
 
 function encodeHeader(vm: ElfVmcore, layout: KdumpLayout, maxMapnr: number, status: number): Uint8Array {
   const block = new Uint8Array(layout.blockSize);

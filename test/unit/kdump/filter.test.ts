@@ -83,6 +83,12 @@ const PAGES: SynthPage[] = [
   { pfn: F + 61, compoundHead: tail(F + 60), compoundOrder: 3 },
 ];
 const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => F + a + i);
+/** The excluded-pfn bitmap (bit pfn & 7 of byte pfn >> 3) of a set of pfns. */
+const bitmapOf = (pfns: Set<number>) => {
+  const b = new Uint8Array((Math.max(...pfns) >> 3) + 1);
+  for (const p of pfns) b[p >> 3]! |= 1 << (p & 7);
+  return b;
+};
 const CACHE = [F + 10, F + 12, ...range(56, 61)];
 const USER = [F + 14, F + 15, ...range(16, 20), ...range(24, 32)];
 const FREE = range(32, 48);
@@ -311,7 +317,7 @@ describe('vmcore save -E -d: filtered ELF as makedumpfile lays it out', () => {
     seg.filesz = seg.memsz = BigInt(1000 * PS);
     const base = 0x100;
     const out = new Set([...range(10, 20), ...range(300, 600), ...range(900, 1000)].map((p) => p - F + base));
-    const pieces = split(seg, PS, (pfn) => (out.has(pfn) ? 1 : 0));
+    const pieces = split(seg, PS, bitmapOf(out));
     assert.deepEqual(
       pieces.map((p) => [p.paddr, p.memsz / PS, p.filesz / PS]),
       [
@@ -320,7 +326,23 @@ describe('vmcore save -E -d: filtered ELF as makedumpfile lays it out', () => {
       ],
     );
     const run255 = new Set(range(10, 265).map((p) => p - F + base));
-    assert.equal(split(seg, PS, (pfn) => (run255.has(pfn) ? 1 : 0)).length, 1, '255 pages do not split');
+    assert.equal(split(seg, PS, bitmapOf(run255)).length, 1, '255 pages do not split');
+    // A segment starting and ending half way into a page: the partial pages count as pages, and a run
+    // of 300 excluded pfns (from a bitmap byte boundary) splits as anywhere else.
+    const half = {
+      ...seg,
+      paddr: BigInt(0x100 * PS + PS / 2),
+      filesz: BigInt(600 * PS),
+      memsz: BigInt(600 * PS),
+    };
+    const gap = new Set(Array.from({ length: 300 }, (_, i) => 0x108 + i));
+    assert.deepEqual(
+      split(half, PS, bitmapOf(gap)).map((p) => [p.paddr, p.memsz, p.filesz]),
+      [
+        [BigInt(0x100 * PS + PS / 2), PS / 2 + 307 * PS, PS / 2 + 7 * PS],
+        [BigInt(0x234 * PS), 292 * PS + PS / 2, 292 * PS + PS / 2],
+      ],
+    );
   });
 
   it('-E -d 31 on the synthetic dump: PT_NOTE first, notes verbatim, loads keep their bytes and p_vaddr', async () => {
