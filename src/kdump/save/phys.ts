@@ -13,6 +13,8 @@ export interface PfnRange {
 
 export class PhysMemory {
   readonly segments: LoadSegment[];
+  /** The segments' addresses as numbers (x86_64 physical addresses have at most 52 bits): no BigInt per run. */
+  private readonly spans: { paddr: number; memEnd: number; fileEnd: number; offset: number }[];
   /** Sorted, merged ranges of valid pfns. */
   readonly ranges: PfnRange[];
   readonly maxMapnr: number;
@@ -26,6 +28,18 @@ export class PhysMemory {
   ) {
     const all = [...vm.loads].filter((s) => s.memsz > 0n).sort((a, b) => Number(a.paddr - b.paddr));
     this.segments = all.filter((s, i) => !coveredByOthers(s, all, i));
+    this.spans = this.segments.map((s) => {
+      const span = {
+        paddr: Number(s.paddr),
+        memEnd: Number(s.paddr + s.memsz),
+        fileEnd: Number(s.paddr + s.filesz),
+        offset: Number(s.offset),
+      };
+      if (!Number.isSafeInteger(span.memEnd) || !Number.isSafeInteger(span.offset + Number(s.filesz))) {
+        throw new FormatError(`PT_LOAD at 0x${s.paddr.toString(16)} lies beyond 2^53`, 'vmcore');
+      }
+      return span;
+    });
     const ps = BigInt(pageSize);
     const raw = this.segments.map((s) => ({
       start: Number(s.paddr / ps),
@@ -82,23 +96,26 @@ export class PhysMemory {
   ): void {
     const ps = this.pageSize;
     let scratch: Uint8Array | undefined;
-    const copy = (pfn: number, n: number) => {
-      scratch ??= new Uint8Array(chunkPages * ps);
-      fn(pfn, n, this.readPages(pfn, n, scratch));
-    };
     const reader = this.vm.reader;
     const win = reader.window;
-    for (const c of this.chunks(chunkPages, excluded)) {
-      for (let pfn = c.pfn, left = c.count; left > 0; ) {
+    const emit = (pfn: number, count: number) => {
+      for (let left = count; left > 0; ) {
         const at = this.storedRun(pfn, left);
         let n = at ? at.pages : left;
         if (at && win) n = Math.min(n, Math.floor((win - (at.offset % win)) / ps));
         if (n === 0) n = 1; // the page straddles two windows: copied
-        if (!at || !reader.borrow?.(at.offset, n * ps, (bytes) => fn(pfn, n, bytes))) copy(pfn, n);
+        const from = pfn;
+        const k = n;
+        if (!at || !reader.borrow?.(at.offset, n * ps, (bytes) => fn(from, k, bytes))) {
+          scratch ??= new Uint8Array(chunkPages * ps);
+          fn(pfn, n, this.readPages(pfn, n, scratch));
+        }
         pfn += n;
         left -= n;
       }
-    }
+    };
+    const ex = excluded ?? new Uint8Array(0);
+    for (const r of this.ranges) runsOf(r.start, r.end, ex, chunkPages, emit);
   }
 
   /**
@@ -107,40 +124,53 @@ export class PhysMemory {
    * (up to its p_filesz and to the next segment's start). Undefined when readPages must assemble them.
    */
   storedRun(pfn: number, count: number): { offset: number; pages: number } | undefined {
-    const ps = BigInt(this.pageSize);
-    const lo = BigInt(pfn) * ps;
-    let hi = lo + BigInt(count) * ps;
-    let owner: LoadSegment | undefined;
-    for (const s of this.segments) {
-      if (s.paddr <= lo && lo < s.paddr + s.memsz) {
+    const ps = this.pageSize;
+    const lo = pfn * ps;
+    let hi = lo + count * ps;
+    let owner: { paddr: number; fileEnd: number; offset: number } | undefined;
+    for (const s of this.spans) {
+      if (s.paddr <= lo && lo < s.memEnd) {
         if (owner) return undefined; // overlapping segments: readPages decides byte by byte
         owner = s;
       } else if (s.paddr > lo && s.paddr < hi) hi = s.paddr;
     }
     if (!owner) return undefined;
-    const stored = owner.paddr + owner.filesz;
-    if (stored < hi) hi = stored;
-    const pages = hi > lo ? Number((hi - lo) / ps) : 0;
+    if (owner.fileEnd < hi) hi = owner.fileEnd;
+    const pages = hi > lo ? Math.floor((hi - lo) / ps) : 0;
     if (pages === 0) return undefined;
-    return { offset: Number(owner.offset + (lo - owner.paddr)), pages };
+    return { offset: owner.offset + (lo - owner.paddr), pages };
   }
+}
 
-  /** Runs of valid pfns, not in `excluded` (bit set = skip), of at most `chunkPages`, ascending. */
-  *chunks(chunkPages: number, excluded?: Uint8Array): Generator<{ pfn: number; count: number }> {
-    const skip = (p: number) => excluded !== undefined && ((excluded[p >> 3] ?? 0) & (1 << (p & 7))) !== 0;
-    for (const r of this.ranges) {
-      for (let p = r.start; p < r.end; ) {
-        if (skip(p)) {
-          // Eight excluded pfns at once where a whole bitmap byte is set (most of a -d 31 dump).
-          p = (p & 7) === 0 && excluded?.[p >> 3] === 0xff ? p + 8 : p + 1;
-          continue;
-        }
-        let n = 1;
-        while (n < chunkPages && p + n < r.end && !skip(p + n)) n++;
-        yield { pfn: p, count: n };
-        p += n;
-      }
+/**
+ * Calls `emit` with the runs of pfns in [start, end) not set in `excluded` (bit set = skip; pfns past
+ * it are kept), each of at most `chunkPages`, ascending. A bitmap byte with all eight bits equal is
+ * taken at once (most of a filtered dump is whole excluded bytes, most of an unfiltered one whole kept
+ * bytes).
+ */
+function runsOf(
+  start: number,
+  end: number,
+  excluded: Uint8Array,
+  chunkPages: number,
+  emit: (pfn: number, count: number) => void,
+): void {
+  for (let p = start; p < end; ) {
+    const b = excluded[p >> 3] ?? 0;
+    if (b & (1 << (p & 7))) {
+      p = (p & 7) === 0 && b === 0xff ? p + 8 : p + 1;
+      continue;
     }
+    let n = 1;
+    while (n < chunkPages && p + n < end) {
+      const q = p + n;
+      const c = excluded[q >> 3] ?? 0;
+      if ((q & 7) === 0 && c === 0 && n + 8 <= chunkPages && q + 8 <= end) n += 8;
+      else if (c & (1 << (q & 7))) break;
+      else n++;
+    }
+    emit(p, n);
+    p += n;
   }
 }
 
