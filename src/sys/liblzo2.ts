@@ -43,9 +43,20 @@ export interface Liblzo2 {
    * compressed length. Work memory and the length cell are the instance's own, reused every call.
    */
   compress(src: Uint8Array, dst: Uint8Array): number;
+  /**
+   * lzo1x_1_compress of `src[srcOff, srcOff + len)` straight into `dst` at `dstOff`, which needs room
+   * for lzo1xWorstCase(len) bytes; returns the compressed length. The per-page call of `vmcore save -l`:
+   * the buffers go by address (koffi.address, cached while the same buffer comes back), so no view is
+   * made per page and the output is not copied. Both buffers must be larger than 64 bytes: V8 keeps
+   * smaller typed arrays on its heap, where they can move (ours are pages and chunk buffers).
+   */
+  compressInto(src: Uint8Array, srcOff: number, len: number, dst: Uint8Array, dstOff: number): number;
   /** lzo1x_decompress_safe of all of `src` into `dst`; returns the length, throws on corrupt input. */
   decompress(src: Uint8Array, dst: Uint8Array): number;
 }
+
+/** Typed arrays up to this size may live on V8's heap (and move): never passed by address. */
+const MAX_ON_HEAP = 64;
 
 interface Functions {
   koffi: Koffi;
@@ -58,6 +69,8 @@ interface Functions {
     wrk: Uint8Array,
   ) => number;
   decompress: (src: Uint8Array, srcLen: number, dst: Uint8Array, dstLen: BigUint64Array, wrk: null) => number;
+  /** lzo1x_1_compress with every pointer as an address. */
+  compressAt: (src: number, srcLen: number, dst: number, dstLen: number, wrk: number) => number;
 }
 
 const loaded = new Map<string, Functions>();
@@ -88,6 +101,11 @@ function bind(library: string): Functions {
   const decompress = lib.func(
     'int lzo1x_decompress_safe(const uint8_t *src, size_t src_len, uint8_t *dst, size_t *dst_len, void *wrkmem)',
   );
+  // The same function with its pointers declared as uintptr_t (x86_64, aarch64 and riscv64 pass both
+  // in the same integer registers): koffi converts a number, not a typed array, per argument.
+  const compressAt = lib.func(
+    'int lzo1x_1_compress(uintptr_t src, size_t src_len, uintptr_t dst, uintptr_t dst_len, uintptr_t wrkmem)',
+  );
   const ptr = koffi.sizeof('void *');
   const uint = koffi.sizeof('size_t');
   // lzoconf.h: lzo_sizeof_dict_t is sizeof(lzo_bytep); struct lzo_callback_t holds three function
@@ -110,7 +128,7 @@ function bind(library: string): Functions {
       hint: 'the library was built for another ABI or is not LZO 2',
     });
   }
-  const fns: Functions = { koffi, version: String(versionString()), compress, decompress };
+  const fns: Functions = { koffi, version: String(versionString()), compress, decompress, compressAt };
   loaded.set(library, fns);
   return fns;
 }
@@ -130,9 +148,50 @@ export function openLiblzo2(library: string = LIBLZO2): Liblzo2 {
     cell[lo] = n;
     cell[1 - lo] = 0;
   };
+  // compressInto's work memory and length cell: one ArrayBuffer (off V8's heap: it never moves), kept
+  // alive by `at`'s view for as long as this instance is.
+  const wrkBytes = 16384 * fns.koffi.sizeof('void *');
+  const at = new Uint32Array(new ArrayBuffer(wrkBytes + 8), wrkBytes, 2);
+  const wrkAt = Number(fns.koffi.address(new Uint8Array(at.buffer)));
+  const addressOf = (b: Uint8Array) => Number(fns.koffi.address(b));
+  let lastSrc: Uint8Array | undefined;
+  let srcAt = 0;
+  let lastDst: Uint8Array | undefined;
+  let dstAt = 0;
   return {
     library,
     version: fns.version,
+    compressInto(src, srcOff, len, dst, dstOff) {
+      const room = lzo1xWorstCase(len);
+      if (
+        !Number.isInteger(srcOff) ||
+        !Number.isInteger(dstOff) ||
+        !Number.isInteger(len) ||
+        srcOff < 0 ||
+        dstOff < 0 ||
+        len < 0 ||
+        srcOff + len > src.byteLength ||
+        dstOff + room > dst.byteLength
+      )
+        throw new RangeError('lzo1x_1_compress: range outside the buffers');
+      if (src.byteLength <= MAX_ON_HEAP || dst.byteLength <= MAX_ON_HEAP)
+        throw new RangeError(
+          `lzo1x_1_compress: buffers of ${MAX_ON_HEAP} bytes or less are not passed by address`,
+        );
+      if (src !== lastSrc) {
+        srcAt = addressOf(src);
+        lastSrc = src;
+      }
+      if (dst !== lastDst) {
+        dstAt = addressOf(dst);
+        lastDst = dst;
+      }
+      at[lo] = room;
+      at[1 - lo] = 0;
+      const r = fns.compressAt(srcAt + srcOff, len, dstAt + dstOff, wrkAt + wrkBytes, wrkAt);
+      if (r !== LZO_E_OK) throw new StateError(`lzo1x_1_compress(${len} bytes) = ${lzoError(r)}`);
+      return at[lo]!;
+    },
     compress(src, dst) {
       if (dst.byteLength < lzo1xWorstCase(src.byteLength))
         throw new RangeError('lzo1x_1_compress: dst too small');

@@ -122,44 +122,20 @@ function minorGc(): ((o: { type: 'minor' }) => void) | undefined {
 }
 
 /**
- * liblzo2's lzo1x_1_compress into one reused output buffer, copied into the caller's when smaller than
- * the page. Source pages are passed as views of the caller's read buffer, made once per page slot and
- * kept while that buffer is the one passed, so nothing is allocated per page.
+ * liblzo2's lzo1x_1_compress straight into the caller's buffer (its bound is LZO's worst case, so the
+ * caller leaves that much room); a page that does not shrink is reported as 0 and the caller stores it
+ * raw over what was written. Buffers go by address (Liblzo2.compressInto): nothing per page is
+ * allocated or copied.
  */
 function liblzo2Into(lib: Liblzo2, pageSize: number): PageCompressor {
-  const out = Buffer.alloc(lzo1xWorstCase(pageSize));
-  let viewsOf: Uint8Array | undefined;
-  let views: Uint8Array[] = [];
-  const pageAt = (src: Uint8Array, srcOff: number): Uint8Array => {
-    if (srcOff === 0 && src.byteLength === pageSize) return src;
-    if (srcOff % pageSize !== 0) return src.subarray(srcOff, srcOff + pageSize);
-    if (src !== viewsOf) {
-      viewsOf = src;
-      views = [];
-    }
-    const i = srcOff / pageSize;
-    let v = views[i];
-    if (v === undefined) {
-      v = src.subarray(srcOff, srcOff + pageSize);
-      views[i] = v;
-    }
-    return v;
-  };
   return {
-    bound: pageSize,
+    bound: lzo1xWorstCase(pageSize),
     engine: `liblzo2 ${lib.version}`,
     compressInto(src, srcOff, dst, dstOff) {
-      if (dst.byteLength - dstOff < pageSize || src.byteLength - srcOff < pageSize)
-        throw new RangeError('compressInto: no room');
-      const n = lib.compress(pageAt(src, srcOff), out);
-      if (n >= pageSize) return 0;
-      out.copy(dst, dstOff, 0, n);
-      return n;
+      const n = lib.compressInto(src, srcOff, pageSize, dst, dstOff);
+      return n >= pageSize ? 0 : n;
     },
-    close() {
-      viewsOf = undefined;
-      views = [];
-    },
+    close() {},
   };
 }
 

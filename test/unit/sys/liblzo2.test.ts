@@ -82,6 +82,33 @@ describe('liblzo2 (lzo1x_1_compress, lzo1x_decompress_safe)', () => {
     }
   });
 
+  it('compressInto (buffers by address) writes the bytes compress gives, at the offsets asked', () => {
+    const pages = Object.values(realishPages());
+    const src = Buffer.concat(pages);
+    const want = new Uint8Array(lzo1xWorstCase(PAGE));
+    const dst = new Uint8Array(3 * lzo1xWorstCase(PAGE));
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < pages.length; i++) {
+        const n = lib.compress(pages[i]!, want);
+        const dstOff = 7 + i * 13 + round;
+        dst.fill(0xaa);
+        assert.equal(lib.compressInto(src, i * PAGE, PAGE, dst, dstOff), n, `page ${i} length`);
+        assert.ok(Buffer.from(dst.subarray(dstOff, dstOff + n)).equals(want.subarray(0, n)), `page ${i}`);
+        assert.equal(dst[dstOff - 1], 0xaa, 'nothing before dstOff');
+      }
+    }
+    // Another source buffer at the same offsets is read from its own address.
+    const other = Buffer.concat(pages.slice().reverse());
+    const n = lib.compressInto(other, 0, PAGE, dst, 0);
+    assert.ok(Buffer.from(lzo1xDecompress(dst.subarray(0, n), PAGE)).equals(pages.at(-1)!));
+    const bad = (f: () => number) => assert.throws(f, RangeError);
+    bad(() => lib.compressInto(src, src.byteLength - PAGE + 1, PAGE, dst, 0)); // past the source
+    bad(() => lib.compressInto(src, 0, PAGE, dst, dst.byteLength - lzo1xWorstCase(PAGE) + 1)); // no room
+    bad(() => lib.compressInto(src, -1, PAGE, dst, 0));
+    bad(() => lib.compressInto(src, 0.5, PAGE, dst, 0));
+    bad(() => lib.compressInto(new Uint8Array(64), 0, 16, dst, 0)); // may live on V8's heap
+  });
+
   it("liblzo2's safe decoder reads our JS encoder's streams (the decoder makedumpfile uses)", () => {
     const back = new Uint8Array(PAGE);
     for (const [name, page] of Object.entries(realishPages())) {
