@@ -79,7 +79,7 @@ export function openFileReader(path: string, opts: FileReaderOptions = {}): File
       else {
         win?.unmap(); // the first window was the file's short tail
         win = undefined;
-        win = mapFileWindow(fd, start, length, { populate: !proc });
+        win = mapFileWindow(fd, start, length);
       }
     } catch (e) {
       try {

@@ -13,12 +13,6 @@ export const PROT_READ = 0x1;
 export const MAP_PRIVATE = 0x02;
 // include/uapi/asm-generic/mman-common.h (x86, arm64 and riscv use the generic value)
 export const MAP_FIXED = 0x10;
-// include/uapi/asm-generic/mman.h (the generic value, used by x86, arm64 and riscv): fill the page
-// tables at mmap time. For a regular file in the page cache this replaces one page fault per 16 pages
-// (fault-around) as the window is read: -E -d 31 on the lab's 1.3 GB dump 12,800 -> 7,800 faults,
-// ~30 ms less system time (docs/kdump.md). /proc/vmcore's old memory is mapped whole by its mmap
-// handler (remap_oldmem_pfn_range) and needs no flag.
-export const MAP_POPULATE = 0x8000;
 /** (void *)-1 */
 const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
 
@@ -73,26 +67,18 @@ export interface FileWindow {
 }
 
 /**
- * mmap(NULL, length, PROT_READ, MAP_PRIVATE, fd, offset), with MAP_POPULATE when `populate` (a regular
- * file; every remap() then populates too). `offset` must be a multiple of the page size.
+ * mmap(NULL, length, PROT_READ, MAP_PRIVATE, fd, offset). `offset` must be a multiple of the page size.
  * Throws SyscallError (EINVAL when the file or kernel does not support it, ENODEV for a file without mmap).
  */
-export function mapFileWindow(
-  fd: number,
-  offset: number,
-  length: number,
-  opts: { populate?: boolean } = {},
-): FileWindow {
+export function mapFileWindow(fd: number, offset: number, length: number): FileWindow {
   const f = mmapFns();
-  const populate = opts.populate === true ? MAP_POPULATE : 0;
-  const named = populate ? '|MAP_POPULATE' : '';
   const args = (at: string, off: number, len: number, flags: string) =>
-    `${at}, ${len}, PROT_READ, ${flags}${named}, ${fd}, 0x${off.toString(16)}`;
+    `${at}, ${len}, PROT_READ, ${flags}, ${fd}, 0x${off.toString(16)}`;
   const valid = (off: number, len: number) =>
     Number.isSafeInteger(off) && off >= 0 && Number.isSafeInteger(len) && len > 0;
   if (!valid(offset, length))
     throw syscallError('mmap', args('NULL', offset, length, 'MAP_PRIVATE'), 'EINVAL');
-  const ptr = f.mmap(null, length, PROT_READ, MAP_PRIVATE | populate, fd, offset);
+  const ptr = f.mmap(null, length, PROT_READ, MAP_PRIVATE, fd, offset);
   if (ptr === null || f.address(ptr) === MAP_FAILED)
     throw syscallError('mmap', args('NULL', offset, length, 'MAP_PRIVATE'), lastErrno());
   const capacity = length;
@@ -118,7 +104,7 @@ export function mapFileWindow(
       const call = () => args(`0x${f.address(ptr).toString(16)}`, off, len, 'MAP_PRIVATE|MAP_FIXED');
       if (!bytes) throw new Error('mapFileWindow: remap after unmap');
       if (!valid(off, len) || len > capacity) throw syscallError('mmap', call(), 'EINVAL');
-      const got = f.mmap(ptr, len, PROT_READ, MAP_PRIVATE | MAP_FIXED | populate, fd, off);
+      const got = f.mmap(ptr, len, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, off);
       if (got === null || f.address(got) !== f.address(ptr)) {
         const errno = lastErrno();
         win.unmap(); // a failed MAP_FIXED may have removed the old pages already

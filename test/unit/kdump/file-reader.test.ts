@@ -162,36 +162,6 @@ describe('mapFileWindow (mmap/munmap through koffi)', () => {
     }
   });
 
-  it('populate maps the pages at mmap and at every remap (MAP_POPULATE), before any access', () => {
-    // Rss of this file's mappings in /proc/self/smaps: the pages the page tables map (the file was just
-    // written, so its pages are in the page cache and MAP_POPULATE maps them all).
-    const rssKiB = () =>
-      readFileSync('/proc/self/smaps', 'utf8')
-        .split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/)
-        .filter((b) => b.split('\n')[0]!.endsWith(` ${file}`))
-        .reduce((n, b) => n + Number(/\nRss:\s+(\d+) kB/.exec(b)?.[1]), 0);
-    const fd = openSync(file, 'r');
-    try {
-      const lazy = mapFileWindow(fd, 0, 16384);
-      assert.equal(rssKiB(), 0, 'without populate nothing is mapped before the first access');
-      lazy.lend(0, 1, (b) => b[0]);
-      assert.ok(rssKiB() > 0, 'an access maps pages');
-      lazy.remap(MMAP_WINDOW, 16384);
-      assert.equal(rssKiB(), 0, 'MAP_FIXED dropped them; the new range is not mapped yet');
-      lazy.unmap();
-      const w = mapFileWindow(fd, 0, 16384, { populate: true });
-      assert.equal(rssKiB(), 16);
-      w.remap(MMAP_WINDOW, 16384);
-      assert.equal(rssKiB(), 16, 'the remapped window is populated too');
-      const got = w.lend(MMAP_WINDOW, 16384, (b) => Buffer.from(b));
-      assert.ok(got.equals(data.subarray(MMAP_WINDOW, MMAP_WINDOW + 16384)));
-      w.unmap();
-      assert.equal(rssKiB(), 0);
-    } finally {
-      closeSync(fd);
-    }
-  });
-
   it('maps a page-aligned window and copies out of it; unaligned offsets are EINVAL', () => {
     const fd = openSync(file, 'r');
     try {
