@@ -6,9 +6,17 @@
 // Host clock on the serial console: "kexec_core: Starting new kernel" -> the next "Linux version" line
 // (segment copy, purgatory, kernel decompression), "Starting new kernel" -> READY, and `-e` sent ->
 // READY (exec to new userspace, including the exec command's own start-up: node for kexec-ts).
+// Two control rows run kexec-tools after a kexec-ts load and unload with the same flags: under TCG the
+// next kernel's initramfs unpack is slower after Node ran in the old one, whoever loads (QEMU drops the
+// translated code of every page the new kernel writes; docs/kexec-load.md). The `TB inval` column is
+// QEMU's count of those drops from `-e` to READY, read on its monitor.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { GuestConsole } from '../src/lab/console.js';
 import { startGuest } from '../src/lab/guest.js';
+import { monitorArgs, tbInvalidations } from '../src/lab/monitor.js';
 
 const BIG_MIB = 256;
 const CHAIN = [
@@ -22,6 +30,8 @@ export interface BenchCase {
   /** Guest shell: load command (kernel, initrd and command line are appended). */
   load: string;
   exec: string;
+  /** Guest shell run before the load (kernel, initrd and `--append=x` are appended). */
+  before?: string;
 }
 
 export const CASES: BenchCase[] = [
@@ -29,6 +39,18 @@ export const CASES: BenchCase[] = [
   { name: 'kexec-ts -c -i', load: 'kexec-ts -c -i -l', exec: 'kexec-ts -e' },
   { name: 'kexec-tools -c', load: '/sbin/kexec -c -l', exec: '/sbin/kexec -e' },
   { name: 'kexec-tools -c -i', load: '/sbin/kexec -c -i -l', exec: '/sbin/kexec -e' },
+  {
+    name: 'kexec-tools -c, after node',
+    before: 'kexec-ts -c -l',
+    load: 'kexec-ts -u && /sbin/kexec -c -l',
+    exec: '/sbin/kexec -e',
+  },
+  {
+    name: 'kexec-tools -c -i, after node',
+    before: 'kexec-ts -c -i -l',
+    load: 'kexec-ts -u && /sbin/kexec -c -i -l',
+    exec: '/sbin/kexec -e',
+  },
 ];
 
 export interface BenchRow {
@@ -41,6 +63,8 @@ export interface BenchRow {
   startToReady: number;
   /** `-e` sent to the new kernel's READY line. */
   toUserspace: number;
+  /** QEMU's translated blocks invalidated from `-e` to READY (monitor `info jit`). */
+  tbInvalidated: number;
 }
 
 export interface Ratios {
@@ -55,10 +79,13 @@ export interface BenchResult {
   rows: BenchRow[];
   /** kexec-ts / kexec-tools, same flags. */
   ratios: { checks: Ratios; noChecks: Ratios };
+  /** kexec-ts / kexec-tools after a kexec-ts load and unload (the same TCG state), same flags. */
+  sameState: { checks: Ratios; noChecks: Ratios };
 }
 
-async function runCase(c: GuestConsole, k: BenchCase): Promise<BenchRow> {
+async function runCase(c: GuestConsole, mon: string, k: BenchCase): Promise<BenchRow> {
   await c.check(CHAIN, 600_000);
+  if (k.before) await c.check(`${k.before} /boot/vmlinuz --initrd=/tmp/chain.img --append=x`, 600_000);
   const cmd = `${k.load} /boot/vmlinuz --initrd=/tmp/chain.img --append="$(cat /proc/cmdline)"`;
   const out = await c.check(
     `read a _ </proc/uptime; ${cmd} >/dev/null 2>&1 || echo FAIL; read b _ </proc/uptime; echo "T $a $b"`,
@@ -66,32 +93,37 @@ async function runCase(c: GuestConsole, k: BenchCase): Promise<BenchRow> {
   );
   const m = /T ([\d.]+) ([\d.]+)/.exec(out);
   if (!m || out.includes('FAIL')) throw new Error(`${k.name}: load failed in the guest:\n${out}`);
+  const inval0 = await tbInvalidations(mon);
   const sent = c.now();
   c.send(`${k.exec}\n`);
   const start = await c.expect('kexec_core: Starting new kernel', 120_000);
   const boot = await c.waitReady(900_000);
   if (boot.kernelStart === undefined || boot.ready === undefined)
     throw new Error(`${k.name}: boot not observed`);
+  const inval1 = await tbInvalidations(mon);
   return {
     name: k.name,
     load: Number(m[2]) - Number(m[1]),
     handoff: (boot.kernelStart - start.t) / 1000,
     startToReady: (boot.ready - start.t) / 1000,
     toUserspace: (boot.ready - sent) / 1000,
+    tbInvalidated: inval1 - inval0,
   };
 }
 
 export async function benchPurgatory(log: (s: string) => void = () => {}): Promise<BenchResult> {
-  const guest = await startGuest({ memoryMiB: 4096, log });
+  const dir = await mkdtemp(join(tmpdir(), 'kexec-ts-bench-'));
+  const mon = join(dir, 'monitor.sock');
+  const guest = await startGuest({ memoryMiB: 4096, log, extraArgs: monitorArgs(mon) });
   const c = guest.console;
   try {
     await c.check(CHAIN, 600_000);
     const initrdBytes = Number(await c.check('stat -c %s /tmp/chain.img'));
     const rows: BenchRow[] = [];
     for (const k of CASES) {
-      const row = await runCase(c, k);
+      const row = await runCase(c, mon, k);
       log(
-        `${row.name}: load ${row.load.toFixed(1)} s, hand-off ${row.handoff.toFixed(1)} s, start->READY ${row.startToReady.toFixed(1)} s, userspace ${row.toUserspace.toFixed(1)} s`,
+        `${row.name}: load ${row.load.toFixed(1)} s, hand-off ${row.handoff.toFixed(1)} s, start->READY ${row.startToReady.toFixed(1)} s, userspace ${row.toUserspace.toFixed(1)} s, TB inval ${row.tbInvalidated}`,
       );
       rows.push(row);
     }
@@ -109,11 +141,16 @@ export async function benchPurgatory(log: (s: string) => void = () => {}): Promi
         checks: ratio(by('kexec-ts -c'), by('kexec-tools -c')),
         noChecks: ratio(by('kexec-ts -c -i'), by('kexec-tools -c -i')),
       },
+      sameState: {
+        checks: ratio(by('kexec-ts -c'), by('kexec-tools -c, after node')),
+        noChecks: ratio(by('kexec-ts -c -i'), by('kexec-tools -c -i, after node')),
+      },
     };
     process.stdout.write(formatPurgatoryBench(result));
     return result;
   } finally {
     await guest.close();
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -123,13 +160,15 @@ export function formatPurgatoryBench(r: BenchResult): string {
     `hand-off ${x.handoff.toFixed(2)}, start->READY ${x.startToReady.toFixed(2)}, -e->READY ${x.toUserspace.toFixed(2)}`;
   const lines = [
     `kexec_load (-c) hand-off, ${r.kernelRelease}, initrd ${(r.initrdBytes / 2 ** 20).toFixed(0)} MiB (QEMU TCG; seconds)`,
-    `${'case'.padEnd(20)}${'load'.padStart(8)}${'hand-off'.padStart(10)}${'start->READY'.padStart(14)}${'-e->READY'.padStart(11)}`,
+    `${'case'.padEnd(32)}${'load'.padStart(8)}${'hand-off'.padStart(10)}${'start->READY'.padStart(14)}${'-e->READY'.padStart(11)}${'TB inval'.padStart(10)}`,
     ...r.rows.map(
       (x) =>
-        `${x.name.padEnd(20)}${f(x.load, 8)}${f(x.handoff, 10)}${f(x.startToReady, 14)}${f(x.toUserspace, 11)}`,
+        `${x.name.padEnd(32)}${f(x.load, 8)}${f(x.handoff, 10)}${f(x.startToReady, 14)}${f(x.toUserspace, 11)}${String(x.tbInvalidated).padStart(10)}`,
     ),
     `kexec-ts / kexec-tools, -c:    ${ratio(r.ratios.checks)}`,
     `kexec-ts / kexec-tools, -c -i: ${ratio(r.ratios.noChecks)}`,
+    `kexec-ts / kexec-tools after node, -c:    ${ratio(r.sameState.checks)}`,
+    `kexec-ts / kexec-tools after node, -c -i: ${ratio(r.sameState.noChecks)}`,
   ];
   return `${lines.join('\n')}\n`;
 }
