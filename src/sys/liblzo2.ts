@@ -138,21 +138,21 @@ export function openLiblzo2(library: string = LIBLZO2): Liblzo2 {
   const fns = bind(library);
   // lzo1x.h: `#define LZO1X_1_MEM_COMPRESS ((lzo_uint32_t) (16384L * lzo_sizeof_dict_t))`: a hash table
   // of 16384 dictionary pointers. Allocated once per instance (128 KiB on 64-bit) and reused.
-  const wrkmem = new Uint8Array(16384 * fns.koffi.sizeof('void *'));
+  // It and the lzo_uint length cell share one ArrayBuffer (off V8's heap: it never moves), so that
+  // compressInto can pass both by address.
+  const wrkBytes = 16384 * fns.koffi.sizeof('void *');
+  const store = new ArrayBuffer(wrkBytes + 8);
+  const wrkmem = new Uint8Array(store, 0, wrkBytes);
   // The lzo_uint cell both calls read (room) and write (length), accessed through its low 32 bits so
   // that no BigInt is made per call (pages and their bounds are far below 4 GiB).
-  const dstLen = new BigUint64Array(1);
-  const cell = new Uint32Array(dstLen.buffer);
+  const dstLen = new BigUint64Array(store, wrkBytes, 1);
+  const cell = new Uint32Array(store, wrkBytes, 2);
   const lo = endianness() === 'LE' ? 0 : 1;
   const setLen = (n: number) => {
     cell[lo] = n;
     cell[1 - lo] = 0;
   };
-  // compressInto's work memory and length cell: one ArrayBuffer (off V8's heap: it never moves), kept
-  // alive by `at`'s view for as long as this instance is.
-  const wrkBytes = 16384 * fns.koffi.sizeof('void *');
-  const at = new Uint32Array(new ArrayBuffer(wrkBytes + 8), wrkBytes, 2);
-  const wrkAt = Number(fns.koffi.address(new Uint8Array(at.buffer)));
+  const wrkAt = Number(fns.koffi.address(wrkmem));
   const addressOf = (b: Uint8Array) => Number(fns.koffi.address(b));
   let lastSrc: Uint8Array | undefined;
   let srcAt = 0;
@@ -186,11 +186,10 @@ export function openLiblzo2(library: string = LIBLZO2): Liblzo2 {
         dstAt = addressOf(dst);
         lastDst = dst;
       }
-      at[lo] = room;
-      at[1 - lo] = 0;
+      setLen(room);
       const r = fns.compressAt(srcAt + srcOff, len, dstAt + dstOff, wrkAt + wrkBytes, wrkAt);
       if (r !== LZO_E_OK) throw new StateError(`lzo1x_1_compress(${len} bytes) = ${lzoError(r)}`);
-      return at[lo]!;
+      return cell[lo]!;
     },
     compress(src, dst) {
       if (dst.byteLength < lzo1xWorstCase(src.byteLength))
