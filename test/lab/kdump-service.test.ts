@@ -325,13 +325,22 @@ function kdumpServiceSuite(
 
     plan(cycle);
 
+    /** Copies `file` of the cycle's dump directory out of the disk image (debugfs) to `out`, replacing it. */
+    const fromDisk = async (r: Cycle, file: string, out: string): Promise<string> => {
+      await rm(out, { force: true });
+      await run('debugfs', ['-R', `dump /${r.dir}/${file} ${out}`, disk]);
+      return out;
+    };
+
     it('on the host: every successful cycle left dmesg.txt with its marker (debugfs)', async () => {
       await guest?.close();
       guest = undefined;
       for (const r of cycles.filter((x) => x.ok)) {
-        const out = join(dir, `dmesg-${label(r.mode, r.crashMiB, r.format)}.txt`);
-        await rm(out, { force: true });
-        await run('debugfs', ['-R', `dump /${r.dir}/dmesg.txt ${out}`, disk]);
+        const out = await fromDisk(
+          r,
+          'dmesg.txt',
+          join(dir, `dmesg-${label(r.mode, r.crashMiB, r.format)}.txt`),
+        );
         assert.match(
           readFileSync(out, 'latin1'),
           new RegExp(`\\] kdump-service-marker-${tag}-${label(r.mode, r.crashMiB, r.format)}\\n`),
@@ -343,14 +352,10 @@ function kdumpServiceSuite(
     it('on the host: every FORMAT=kdump dump is kdump-compressed, level 31, LZO pages; makedumpfile and vmcore dmesg print its log', async () => {
       for (const r of cycles.filter((x) => x.ok && x.format === 'kdump')) {
         const name = label(r.mode, r.crashMiB, r.format);
-        const vmcore = join(dir, `vmcore-${name}.kdump`);
-        await rm(vmcore, { force: true });
-        await run('debugfs', ['-R', `dump /${r.dir}/vmcore ${vmcore}`, disk]);
+        const vmcore = await fromDisk(r, 'vmcore', join(dir, `vmcore-${name}.kdump`));
         assert.equal(statSync(vmcore).size, r.vmcoreBytes);
         // This run's dmesg.txt, also when the test above was filtered out (a file of an earlier run may be there).
-        const dmesgTxt = join(dir, `dmesg-${name}.txt`);
-        await rm(dmesgTxt, { force: true });
-        await run('debugfs', ['-R', `dump /${r.dir}/dmesg.txt ${dmesgTxt}`, disk]);
+        const dmesgTxt = await fromDisk(r, 'dmesg.txt', join(dir, `dmesg-${name}.txt`));
         try {
           r.kdump = await checkKdumpFile(vmcore, dmesgTxt, `kdump-service-marker-${tag}-${name}`);
         } finally {
