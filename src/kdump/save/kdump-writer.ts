@@ -84,7 +84,9 @@ export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveO
   const status = COMPRESSION_FLAG[opts.compression];
   const header = (s: number) => encodeHeader(vm, layout, phys.maxMapnr, s);
 
-  sink.pwrite(header(status | DUMP_DH_COMPRESSED_INCOMPLETE), 0);
+  // A file says incomplete until the end rewrites the header; a stream writes it once (see Sink.stream)
+  // and an interrupted one lacks the end record instead, as makedumpfile -F does.
+  sink.pwrite(header(sink.stream ? status : status | DUMP_DH_COMPRESSED_INCOMPLETE), 0);
   const sub = new Uint8Array(layout.subHdrSize * pageSize);
   KdumpSubHeader.encode(
     {
@@ -218,7 +220,7 @@ export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveO
   }
   flushData();
   flushDescs();
-  sink.pwrite(header(status), 0);
+  if (!sink.stream) sink.pwrite(header(status), 0);
   stats.bytes = dataPos;
   return stats;
 }

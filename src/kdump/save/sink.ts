@@ -23,6 +23,12 @@ export interface Sink {
   abort(keepAs?: string): string | undefined;
   /** Bytes written to the destination so far (records included for a stream). */
   readonly written: number;
+  /**
+   * A flattened stream: each byte range should be written once. crash's reader (makedumpfile.c
+   * `read_flattened_format`) binary-searches records sorted by offset and may take an earlier one,
+   * so a header rewritten at the end would be read as its first, incomplete version.
+   */
+  readonly stream: boolean;
 }
 
 /** Writes all of `data` to fd (at `pos`, or sequentially), retrying short writes and EAGAIN on pipes. */
@@ -56,6 +62,7 @@ export function openFileSink(dest: string): Sink {
     open = false;
   };
   return {
+    stream: false,
     get written() {
       return written;
     },
@@ -100,6 +107,7 @@ export function openFlatSink(fd: number): Sink {
   const record = (offset: bigint, size: bigint) =>
     MakedumpfileDataHeader.encode({ offset, buf_size: size }, new Uint8Array(FLAT_DATA_HEADER_SIZE));
   return {
+    stream: true,
     get written() {
       return written;
     },

@@ -45,6 +45,7 @@ function memorySink(): Sink & { bytes(): Uint8Array } {
   let size = 0;
   return {
     written: 0,
+    stream: false,
     pwrite(data, offset) {
       if (offset + data.byteLength > buf.byteLength) {
         const next = new Uint8Array(Math.max(buf.byteLength * 2, offset + data.byteLength));
