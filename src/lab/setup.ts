@@ -149,11 +149,11 @@ async function readCachedSetup(root: string, requested: string): Promise<LabSetu
   return undefined;
 }
 
-const APT_ENV = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+export const APT_ENV = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 
 let aptUpdated = false;
 /** Runs an apt query or download; on failure (often an empty or stale index) updates once and retries. */
-async function withAptUpdate<T>(fn: () => Promise<T>): Promise<T> {
+export async function withAptUpdate<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
@@ -247,7 +247,11 @@ export function parseKernelConfig(text: string): Record<string, string> {
  * Debian's kexec links libxenctrl, which a plain host lacks. Walk the lib* Depends of `pkg` and unpack every
  * one that is not installed on the host; return their library directories for ldd and the guest.
  */
-async function fetchMissingLibs(pkg: string, paths: ReturnType<typeof labPaths>, log: (s: string) => void) {
+export async function fetchMissingLibs(
+  pkg: string,
+  paths: ReturnType<typeof labPaths>,
+  log: (s: string) => void,
+) {
   const seen = new Set<string>([pkg]);
   const queue = [pkg];
   const dirs: string[] = [];
@@ -282,7 +286,7 @@ async function fetchMissingLibs(pkg: string, paths: ReturnType<typeof labPaths>,
 }
 
 /** apt-get download + dpkg-deb -x, both skipped when the cache already holds the result. */
-async function fetchDeb(
+export async function fetchDeb(
   pkg: string,
   paths: ReturnType<typeof labPaths>,
   log: (s: string) => void,

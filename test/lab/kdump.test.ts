@@ -25,6 +25,7 @@ import { openElfVmcore } from '../../src/kdump/vmcore-elf.js';
 import { elfPhysSource, X86_64PageTables } from '../../src/kdump/x86-64-pagetable.js';
 import type { GuestConsole } from '../../src/lab/console.js';
 import { writeCpio } from '../../src/lab/cpio.js';
+import { fetchCrashTool, runCrash } from '../../src/lab/crash-tool.js';
 import { type Guest, startGuest } from '../../src/lab/guest.js';
 import { DUMP_MARK } from '../../src/lab/guest-scripts.js';
 import { packageRoot } from '../../src/lab/initramfs.js';
@@ -378,6 +379,53 @@ describe('kdump: crash in the guest, read the dump on the host', { timeout: 1_80
     assert.equal(n, a.countBits(2));
     assert.ok(lzoPages > n / 4, `makedumpfile wrote ${lzoPages} LZO pages of ${n}`);
     for (const f of [...Object.values(files), refiltered]) await rm(f, { force: true });
+  });
+
+  // crash 8.0.2 (Debian 12) with the guest kernel's debug vmlinux (src/lab/crash-tool.ts): every kind of
+  // file we write opens as the raw vmcore does; only the DUMPFILE line (name, "[PARTIAL DUMP]") differs.
+  it('crash with the vmlinux reads our ELF, kdump-compressed (zlib, lzo, snappy, zstd) and flattened files as the raw vmcore: sys, bt, ps, log', async () => {
+    const tool = await fetchCrashTool(d.setup, (l) => process.stderr.write(`lab: ${l}\n`));
+    const commands = ['sys', 'bt', 'ps', 'log'];
+    const ref = await runCrash(tool, vmcore, commands);
+    assert.match(ref, new RegExp(`RELEASE: ${d.setup.kernelRelease.replaceAll('.', '\\.')}\n`));
+    assert.match(ref, /PANIC: "Kernel panic - not syncing: sysrq triggered crash"/);
+    assert.match(ref, /\] sysrq_handle_crash at /, 'bt of the panicking task');
+    assert.ok(ref.includes(d.marker), 'log holds the marker');
+    const view = (out: string) =>
+      out
+        .split('\n')
+        .filter((l) => !/^ +DUMPFILE: /.test(l))
+        .join('\n');
+    const files: [string, string][] = [];
+    for (const [name, flags] of [
+      ['ELF -E -d 31', ['-E', '-d', '31']],
+      ['kdump zlib -d 1', ['-c', '-d', '1']],
+      ['kdump lzo -d 31', ['-l', '-d', '31']],
+      ['kdump snappy -d 1', ['-p', '-d', '1']],
+      ['kdump zstd -d 31', ['-z', '-d', '31']],
+    ] as const) {
+      const f = join(dir, `crash-${files.length}.dump`);
+      await rm(f, { force: true });
+      await cli(['vmcore', 'save', '--no-dmesg', ...flags, vmcore, f]);
+      files.push([name, f]);
+    }
+    const flat = join(dir, 'crash-flat.dump');
+    const bin = join(await packageRoot(), 'dist/src/bin/kexec-ts.js');
+    await run('sh', [
+      '-c',
+      '"$0" "$1" vmcore save --no-dmesg -c -d 31 "$2" - > "$3"',
+      process.execPath,
+      bin,
+      vmcore,
+      flat,
+    ]);
+    files.push(['flattened zlib -d 31 (DEST -)', flat]);
+    for (const [name, f] of files) {
+      const out = await runCrash(tool, f, commands);
+      assert.match(out, new RegExp(`DUMPFILE: ${f.replaceAll('.', '\\.')}`), name);
+      assert.equal(view(out), view(ref), name);
+    }
+    for (const [, f] of files) await rm(f, { force: true });
   });
 
   it('inside the guest initramfs: save -l (our LZO) and -p (snappy, native addon) and read back, as on the host', async () => {
