@@ -94,8 +94,17 @@ function defaultWriteFile(path: string, data: Uint8Array): void {
   }
 }
 
+const DOCTOR_USAGE = `Usage: kexec-ts doctor [--json]
+Can this machine kexec? Kernel options, syscalls, permissions, lockdown and Secure Boot, the crashkernel=
+reservation and what is loaded, each with a hint when it is not ready. Reads only; loads nothing.
+`;
+
 const doctor: Subcommand = async (argv, { io, getSys }) => {
   const args = [...argv];
+  if (takeFlag(args, '--help') || takeFlag(args, '-h')) {
+    io.stdout(DOCTOR_USAGE);
+    return 0;
+  }
   const json = takeFlag(args, '--json');
   if (args.length > 0) throw new UsageError(`doctor: unexpected argument '${args[0]}'`);
   const { runDoctor, formatDoctor } = await import('../kexec/doctor.js');

@@ -4,15 +4,30 @@ import { FormatError, UsageError } from '../errors.js';
 
 export const VMCORE_USAGE = `Usage: kexec-ts vmcore COMMAND [FILE]
   info [FILE] [--json]   layout, notes, CPU registers, VMCOREINFO, panic line
-  dmesg [FILE]           the kernel log, formatted like vmcore-dmesg
+  dmesg [FILE] [--json]  the kernel log, formatted like vmcore-dmesg
                          (FILE: an ELF vmcore, or a kdump-compressed file or -F stream, any page compression)
-  save [SRC] DEST [-d LEVEL] [-c|-l|-p|-z|-E] [-F] [--force] [--json] [--no-dmesg]
-                         save the dump: -E (default) copies the ELF; -c (zlib), -l (LZO),
-                         -p (snappy), -z/--zstd or -d LEVEL write makedumpfile's kdump-compressed
-                         format (level 1: zero pages shared; no compression flag: raw pages,
-                         as makedumpfile); DEST - writes the flattened format (-F) to stdout.
-                         The kernel log goes to DEST.dmesg first.
+  save [SRC] DEST [-d LEVEL] [-c|-l|-p|-z|-E] [-F] [--force] [--json] [--no-dmesg] [--non-mmap]
+                         save the dump (kexec-ts vmcore save --help for the options)
 FILE defaults to /proc/vmcore (in a kdump capture kernel).
+`;
+
+export const SAVE_USAGE = `Usage: kexec-ts vmcore save [SRC] DEST [options]
+Save a crash dump as makedumpfile does. SRC defaults to /proc/vmcore; DEST - writes the flattened
+format to stdout. The kernel log goes to DEST.dmesg first, so it survives a dump that fails. The file is
+written under a temporary name, fsynced and renamed; a failed dump is kept as DEST.incomplete.
+  -d, --dump-level N  exclude pages (bit mask, makedumpfile's levels): 1 zero, 2 cache, 4 cache
+                      with private, 8 user, 16 free; implies kdump-compressed output unless -E
+  -c                  kdump-compressed, zlib pages
+  -l                  kdump-compressed, LZO pages (liblzo2 when installed)
+  -p                  kdump-compressed, snappy pages
+  -z, --zstd          kdump-compressed, zstd pages
+  --kdump             kdump-compressed, raw pages
+  -E                  ELF (the default without the options above); with -d, a filtered ELF
+  -F                  the flattened format (makedumpfile -F), also chosen by DEST -
+  --force             replace an existing DEST
+  --no-dmesg          do not write DEST.dmesg
+  --non-mmap          read SRC with read() instead of mmap windows
+  --json              progress as JSON lines on stderr and the result as JSON
 `;
 
 export async function vmcoreCommand(argv: string[], io: Io): Promise<number> {
@@ -26,6 +41,10 @@ export async function vmcoreCommand(argv: string[], io: Io): Promise<number> {
   }
   // Each command loads only its own modules: `save` in a capture kernel skips the readers of
   // kdump-compressed files, and info/dmesg skip the writers.
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout(cmd === 'save' ? SAVE_USAGE : VMCORE_USAGE);
+    return 0;
+  }
   if (cmd === 'save') {
     const { saveCommand } = await import('./save/command.js');
     return saveCommand(rest, io, json, force);

@@ -83,6 +83,10 @@ export async function kdumpCommand(argv: string[], ctx: KdumpContext): Promise<n
     io.stdout(KDUMP_USAGE);
     return cmd === undefined ? 1 : 0;
   }
+  if (restArgs.includes('--help') || restArgs.includes('-h')) {
+    io.stdout(KDUMP_USAGE); // before getSys(): help needs no kernel access
+    return 0;
+  }
   const a = new Args([...restArgs], cmd);
   const configPath = a.value('--config') ?? CONFIG_PATH;
   const json = a.flag('--json');

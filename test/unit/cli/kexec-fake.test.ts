@@ -302,6 +302,44 @@ describe('help and version', () => {
     const r = await run(machine(), '-v');
     assert.match(r.out, /^kexec-ts \d+\.\d+\.\d+/);
   });
+  it('every subcommand answers --help and -h with its usage, exit 0, and no kernel call', async () => {
+    for (const [argv, want] of [
+      [['vmcore', 'save', '--help'], /^Usage: kexec-ts vmcore save \[SRC\] DEST/],
+      [['vmcore', 'save', '-d', '31', '-h'], /--non-mmap +read SRC with read\(\)/],
+      [['vmcore', 'info', '--help'], /^Usage: kexec-ts vmcore COMMAND/],
+      [['vmcore', 'dmesg', '-h'], /dmesg \[FILE\] \[--json\]/],
+      [['kdump', 'save', '--help'], /^Usage: kexec-ts kdump COMMAND/],
+      [['kdump', 'status', '-h'], /^Usage: kexec-ts kdump COMMAND/],
+      [['doctor', '--help'], /^Usage: kexec-ts doctor \[--json\]/],
+      [['inspect', '-h'], /^Usage: kexec-ts inspect FILE/],
+    ] as const) {
+      const sys = machine();
+      const r = await run(sys, ...argv);
+      assert.equal(r.code, 0, `${argv.join(' ')}: ${r.err}`);
+      assert.match(r.out, want, argv.join(' '));
+      assert.equal(r.err, '', argv.join(' '));
+      assert.deepEqual(kernelCalls(r.names), [], argv.join(' '));
+    }
+  });
+  it('the save usage names every option the parser takes', async () => {
+    const r = await run(machine(), 'vmcore', 'save', '--help');
+    for (const o of [
+      '-d, --dump-level',
+      '-c ',
+      '-l ',
+      '-p ',
+      '-z, --zstd',
+      '--kdump',
+      '-E ',
+      '-F ',
+      '--force',
+      '--no-dmesg',
+      '--non-mmap',
+      '--json',
+    ]) {
+      assert.ok(r.out.includes(o), o);
+    }
+  });
 });
 
 describe('the kexec_load path (-c, and the default fallback)', () => {
