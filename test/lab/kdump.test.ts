@@ -195,13 +195,35 @@ describe('kdump: crash in the guest, read the dump on the host', { timeout: 1_80
       records(fromOurs).map((l) => l.replaceAll('\\xffffff', '\\x')),
       records(log),
     );
+    // makedumpfile re-filtering our file keeps exactly the pages it keeps from the raw vmcore.
     const refiltered = join(dir, 'refiltered.kdump');
+    const direct = join(dir, 'direct31.kdump');
     await rm(refiltered, { force: true });
-    await run(md, ['-d', '31', ours, refiltered]);
+    await rm(direct, { force: true });
+    await run(md, ['-c', '-d', '31', ours, refiltered]);
+    await run(md, ['-c', '-d', '31', vmcore, direct]);
     const r = openKdumpFile(openFileReader(refiltered));
+    const m = openKdumpFile(openFileReader(direct));
     assert.equal(r.sub.dump_level, 31);
     assert.ok(r.countBits(2) < r.countBits(1), 'refiltering excluded pages');
+    for (const w of [1, 2] as const) {
+      assert.ok(
+        Buffer.from(r.bitmap(w, 0, r.bitmapBytes)).equals(m.bitmap(w, 0, m.bitmapBytes)),
+        `bitmap ${w}: refiltered ours against makedumpfile on the raw vmcore`,
+      );
+    }
+    const pm = m.pages();
+    let n = 0;
+    for (const p of r.pages()) {
+      const q = pm.next();
+      assert.ok(!q.done && q.value.pfn === p.pfn, `pfn ${p.pfn}`);
+      assert.ok(Buffer.from(p.data).equals(q.value.data), `page ${p.pfn}`);
+      n++;
+    }
+    assert.ok(pm.next().done, 'no page left over');
+    assert.ok(n > 10_000, `${n} pages compared`);
     await rm(refiltered, { force: true });
+    await rm(direct, { force: true });
   });
 
   it('at level 1 our pages equal makedumpfile -d 1 -c: same bitmaps, header, decompressed pages', async () => {
