@@ -22,7 +22,7 @@ import { dirname, join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { LabError } from '../errors.js';
-import { LIBLZO2, liblzo2File } from '../sys/liblzo2.js';
+import { LIBLZO2, liblzo2ForImage } from '../sys/liblzo2.js';
 import { type CpioEntry, writeCpio } from './cpio.js';
 import { run } from './exec.js';
 import { CAPTURE_INIT, CAPTURE_MODULES, KEXEC_TS_WRAPPER, MAIN_INIT, PROFILE } from './guest-scripts.js';
@@ -251,10 +251,9 @@ interface Lib {
  * The lab's host packages include liblzo2-2 (setup.ts).
  */
 function liblzo2(): Lib {
-  const host = liblzo2File();
-  if (!host)
-    throw new LabError(`${LIBLZO2} does not load on the host`, { hint: 'apt-get install liblzo2-2' });
-  return { host, guest: join(dirname(host), LIBLZO2) };
+  const lzo = liblzo2ForImage();
+  if (!lzo) throw new LabError(`${LIBLZO2} does not load on the host`, { hint: 'apt-get install liblzo2-2' });
+  return { host: lzo.host, guest: lzo.image };
 }
 
 /** Shared libraries (and the loader) that `ldd` lists, placed at the same paths in the guest. */

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { endianness } from 'node:os';
-import { basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { StateError } from '../errors.js';
 
 type Koffi = typeof import('koffi');
@@ -227,4 +227,14 @@ export function liblzo2File(library: string = LIBLZO2): string | undefined {
     if (path?.startsWith('/') && basename(path).startsWith(want)) return path;
   }
   return undefined;
+}
+
+/**
+ * liblzo2 for an image (capture initrd, lab guest): the file this machine loads (`host`) and where the
+ * image holds it (`image`): under its soname in the same directory, a search path of the loader, so
+ * `vmcore save -l` there dlopens it as here. Undefined when it does not load.
+ */
+export function liblzo2ForImage(): { host: string; image: string } | undefined {
+  const host = liblzo2File();
+  return host === undefined ? undefined : { host, image: join(dirname(host), LIBLZO2) };
 }

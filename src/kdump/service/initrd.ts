@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { createGzip, createZstdCompress } from 'node:zlib';
 import { FileError, StateError, UsageError } from '../../errors.js';
 import { type CpioEntry, writeCpioStream } from '../../formats/cpio/writer.js';
-import { LIBLZO2, liblzo2File } from '../../sys/liblzo2.js';
+import { liblzo2ForImage } from '../../sys/liblzo2.js';
 import { formatKdumpConfig, type KdumpConfig } from './config.js';
 import { CAPTURE_ENV, KDUMP_INIT, KEXEC_TS_WRAPPER } from './init-script.js';
 
@@ -297,8 +297,8 @@ export async function buildCaptureInitrd(o: BuildInitrdOptions): Promise<BuildIn
       for (const lib of sharedLibraries(bin)) t.file(lib, realpathSync(lib), 0o755);
     // `vmcore save -l` dlopens liblzo2.so.2 (src/sys/liblzo2.ts): the file this machine loads, under its
     // soname in the loader's directory it came from. Without it the capture kernel uses the JS encoder.
-    const lzo = liblzo2File();
-    if (lzo) t.file(join(dirname(lzo), LIBLZO2), lzo, 0o755);
+    const lzo = liblzo2ForImage();
+    if (lzo) t.file(lzo.image, lzo.host, 0o755);
     t.file(`${PKG_DIR}/kexec-ts/package.json`, join(pkg, 'package.json'));
     await t.copy(`${PKG_DIR}/kexec-ts/dist/src`, join(pkg, 'dist/src'), (r) => r.endsWith('.map'));
     t.add({ kind: 'bytes', path: '/bin/kexec-ts', data: KEXEC_TS_WRAPPER, mode: 0o755 });
