@@ -85,10 +85,12 @@ async function timed(argv: string[], out?: string, sync = false): Promise<Timed>
  * classify every page as on the real dump, and at -d 1 both dump the same, larger set of pages.
  */
 export function buildFilledVmcore(real: string, out: string): void {
-  if (existsSync(out) && statSync(out).size === statSync(real).size) return;
+  // Rebuilt when the lab saves a new dump: the copy must be newer than its source.
+  if (existsSync(out) && statSync(out).mtimeMs > statSync(real).mtimeMs) return;
   const tmp = `${out}.tmp`;
   copyFileSync(real, tmp);
-  const vm = openElfVmcore(openFileReader(real));
+  const reader = openFileReader(real);
+  const vm = openElfVmcore(reader);
   const phys = new PhysMemory(vm, 4096);
   const free = planFilter(vm, phys, 16).exclusion;
   if (!free || free.counts.free === 0) throw new Error(`${real}: no free pages found to fill`);
@@ -113,6 +115,7 @@ export function buildFilledVmcore(real: string, out: string): void {
     }
   }
   closeSync(fd);
+  reader.close();
   renameSync(tmp, out);
 }
 

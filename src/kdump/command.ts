@@ -6,7 +6,7 @@ export const VMCORE_USAGE = `Usage: kexec-ts vmcore COMMAND [FILE]
   info [FILE] [--json]   layout, notes, CPU registers, VMCOREINFO, panic line
   dmesg [FILE] [--json]  the kernel log, formatted like vmcore-dmesg
                          (FILE: an ELF vmcore, or a kdump-compressed file or -F stream, any page compression)
-  save [SRC] DEST [-d LEVEL] [-c|-l|-p|-z|-E] [-F] [--force] [--json] [--no-dmesg] [--non-mmap]
+  save [SRC] DEST [-d LEVEL] [-c|-l|-p|-z|-E] [--force] [--json] [--no-dmesg] [--non-mmap]
                          save the dump (kexec-ts vmcore save --help for the options)
 FILE defaults to /proc/vmcore (in a kdump capture kernel).
 `;
@@ -14,7 +14,8 @@ FILE defaults to /proc/vmcore (in a kdump capture kernel).
 export const SAVE_USAGE = `Usage: kexec-ts vmcore save [SRC] DEST [options]
 Save a crash dump as makedumpfile does. SRC defaults to /proc/vmcore; DEST - writes the flattened
 format to stdout. The kernel log goes to DEST.dmesg first, so it survives a dump that fails. The file is
-written under a temporary name, fsynced and renamed; a failed dump is kept as DEST.incomplete.
+written under a temporary name, fsynced and renamed; a failed kdump-compressed dump is kept as
+DEST.incomplete (its header flagged incomplete), a failed ELF is removed.
   -d, --dump-level N  exclude pages (bit mask, makedumpfile's levels): 1 zero, 2 cache, 4 cache
                       with private, 8 user, 16 free; implies kdump-compressed output unless -E
   -c                  kdump-compressed, zlib pages
@@ -23,7 +24,8 @@ written under a temporary name, fsynced and renamed; a failed dump is kept as DE
   -z, --zstd          kdump-compressed, zstd pages
   --kdump             kdump-compressed, raw pages
   -E                  ELF (the default without the options above); with -d, a filtered ELF
-  -F                  the flattened format (makedumpfile -F), also chosen by DEST -
+  -F                  the flattened format (makedumpfile -F) to stdout: DEST must be -, which
+                      implies it
   --force             replace an existing DEST
   --no-dmesg          do not write DEST.dmesg
   --non-mmap          read SRC with read() instead of mmap windows

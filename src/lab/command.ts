@@ -34,6 +34,10 @@ Cache: ${'$'}KEXEC_TS_LAB_DIR or \${XDG_CACHE_HOME:-~/.cache}/kexec-ts/lab (now 
 export async function labCommand(argv: string[], out: LabOut): Promise<number> {
   const log = (l: string) => out.stderr(`lab: ${l}\n`);
   const [cmd, ...rest] = argv;
+  if (cmd !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
+    out.stdout(LAB_HELP);
+    return 0;
+  }
   try {
     const flags = parseFlags(rest);
     switch (cmd) {

@@ -77,7 +77,7 @@ async function fetchDebugVmlinux(setup: LabSetup, log: (s: string) => void): Pro
 export async function runCrash(tool: CrashTool, dump: string, commands: readonly string[]): Promise<string> {
   const env = {
     ...process.env,
-    LD_LIBRARY_PATH: [...tool.libDirs, process.env['LD_LIBRARY_PATH'] ?? ''].join(':'),
+    LD_LIBRARY_PATH: [...tool.libDirs, process.env['LD_LIBRARY_PATH'] ?? ''].filter(Boolean).join(':'),
   };
   const r = await run([tool.crash, '-s', tool.vmlinux, dump], {
     env,

@@ -202,8 +202,9 @@ describe('kdump: crash in the guest, read the dump on the host', { timeout: 1_80
     await rm(direct, { force: true });
     await run(md, ['-c', '-d', '31', ours, refiltered]);
     await run(md, ['-c', '-d', '31', vmcore, direct]);
-    const r = openKdumpFile(openFileReader(refiltered));
-    const m = openKdumpFile(openFileReader(direct));
+    const [rf, mf] = [openFileReader(refiltered), openFileReader(direct)];
+    const r = openKdumpFile(rf);
+    const m = openKdumpFile(mf);
     assert.equal(r.sub.dump_level, 31);
     assert.ok(r.countBits(2) < r.countBits(1), 'refiltering excluded pages');
     for (const w of [1, 2] as const) {
@@ -222,6 +223,8 @@ describe('kdump: crash in the guest, read the dump on the host', { timeout: 1_80
     }
     assert.ok(pm.next().done, 'no page left over');
     assert.ok(n > 10_000, `${n} pages compared`);
+    rf.close();
+    mf.close();
     await rm(refiltered, { force: true });
     await rm(direct, { force: true });
   });

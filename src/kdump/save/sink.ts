@@ -19,7 +19,10 @@ export interface Sink {
   pwrite(data: Uint8Array, offset: number): void;
   /** Everything is written: make it durable and visible under its final name. */
   commit(): void;
-  /** Something failed: keep what exists under `keepAs` (the header says incomplete) or drop it. */
+  /**
+   * Something failed: keep what exists under `keepAs` or drop it. A kdump-compressed file's header
+   * still says incomplete; a stream keeps nothing (it lacks its end marker instead).
+   */
   abort(keepAs?: string): string | undefined;
   /** Bytes written to the destination so far (records included for a stream). */
   readonly written: number;
@@ -125,7 +128,7 @@ export function openFlatSink(fd: number): Sink {
       } catch {} // a pipe cannot be fsynced
     },
     abort() {
-      return undefined; // no end marker: a reader sees a truncated stream, and the header says incomplete
+      return undefined; // no end marker: a reader sees a truncated stream (its header was written complete)
     },
   };
 }

@@ -312,6 +312,7 @@ describe('help and version', () => {
       [['kdump', 'status', '-h'], /^Usage: kexec-ts kdump COMMAND/],
       [['doctor', '--help'], /^Usage: kexec-ts doctor \[--json\]/],
       [['inspect', '-h'], /^Usage: kexec-ts inspect FILE/],
+      [['lab', 'setup', '--help'], /^Usage: kexec-ts lab COMMAND/],
     ] as const) {
       const sys = machine();
       const r = await run(sys, ...argv);

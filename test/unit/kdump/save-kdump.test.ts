@@ -169,7 +169,10 @@ describe('vmcore save: kdump-compressed', () => {
   });
 
   it('the flattened stream (-F) unflattens to the same file', () => {
-    const direct = join(dir, 'a-zlib.kdump');
+    const direct = join(dir, 'flat-direct.kdump');
+    const file = openFileSink(direct);
+    writeKdumpCompressed(vm, file, { level: 1, compression: 'zlib', chunk: 16 * PS });
+    file.commit();
     const flat = join(dir, 'flat.bin');
     const fd = openSync(flat, 'w');
     const sink = openFlatSink(fd);
