@@ -29,6 +29,9 @@ DEST.incomplete (its header flagged incomplete), a failed ELF is removed.
   --force             replace an existing DEST
   --no-dmesg          do not write DEST.dmesg
   --non-mmap          read SRC with read() instead of mmap windows
+  --split             SRC DEST1 DEST2 [...]: one dump in several files, each a pfn range
+                      (makedumpfile --split; crash opens them together, makedumpfile --reassemble
+                      joins them)
   --json              progress as JSON lines on stderr and the result as JSON
 `;
 

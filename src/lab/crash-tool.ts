@@ -73,13 +73,20 @@ async function fetchDebugVmlinux(setup: LabSetup, log: (s: string) => void): Pro
   return vmlinux;
 }
 
-/** Runs crash on `dump` with `commands` on stdin (one per line) and returns what it printed. */
-export async function runCrash(tool: CrashTool, dump: string, commands: readonly string[]): Promise<string> {
+/**
+ * Runs crash on `dump` (the parts of a split dump: several files) with `commands` on stdin (one per
+ * line) and returns what it printed.
+ */
+export async function runCrash(
+  tool: CrashTool,
+  dump: string | readonly string[],
+  commands: readonly string[],
+): Promise<string> {
   const env = {
     ...process.env,
     LD_LIBRARY_PATH: [...tool.libDirs, process.env['LD_LIBRARY_PATH'] ?? ''].filter(Boolean).join(':'),
   };
-  const r = await run([tool.crash, '-s', tool.vmlinux, dump], {
+  const r = await run([tool.crash, '-s', tool.vmlinux, ...(typeof dump === 'string' ? [dump] : dump)], {
     env,
     input: `${[...commands, 'quit'].join('\n')}\n`,
     hint: 'crash must match the dump: the vmlinux comes from the guest kernel version',

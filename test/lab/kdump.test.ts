@@ -408,7 +408,7 @@ describe('kdump: crash in the guest, read the dump on the host', { timeout: 1_80
 
   // crash 8.0.2 (Debian 12) with the guest kernel's debug vmlinux (src/lab/crash-tool.ts): every kind of
   // file we write opens as the raw vmcore does; only the DUMPFILE line (name, "[PARTIAL DUMP]") differs.
-  it('crash with the vmlinux reads our ELF, kdump-compressed (zlib, lzo, snappy, zstd) and flattened files as the raw vmcore: sys, bt, ps, log', async () => {
+  it('crash with the vmlinux reads our ELF, kdump-compressed (zlib, lzo, snappy, zstd), flattened and split files as the raw vmcore: sys, bt, ps, log', async () => {
     const tool = await fetchCrashTool(d.setup, (l) => process.stderr.write(`lab: ${l}\n`));
     const commands = ['sys', 'bt', 'ps', 'log'];
     const ref = await runCrash(tool, vmcore, commands);
@@ -419,7 +419,8 @@ describe('kdump: crash in the guest, read the dump on the host', { timeout: 1_80
     const view = (out: string) =>
       out
         .split('\n')
-        .filter((l) => !/^ +DUMPFILE: /.test(l))
+        // the DUMPFILE line; a split set lists its parts on DUMPFILES and the lines after it
+        .filter((l) => !/^ +DUMPFILES?: /.test(l) && !/^ +\S+ \[PARTIAL DUMP\]$/.test(l))
         .join('\n');
     const files: [string, string][] = [];
     for (const [name, flags] of [
@@ -451,6 +452,24 @@ describe('kdump: crash in the guest, read the dump on the host', { timeout: 1_80
       assert.equal(view(out), view(ref), name);
     }
     for (const [, f] of files) await rm(f, { force: true });
+    // --split: crash opens the three parts together, and makedumpfile --reassemble joins them into
+    // exactly the file makedumpfile -l -d 31 writes from the raw vmcore.
+    const parts = ['a', 'b', 'c'].map((n) => join(dir, `crash-split-${n}.dump`));
+    const joined = join(dir, 'crash-split-joined.dump');
+    const direct = join(dir, 'crash-split-md.dump');
+    for (const f of [...parts, joined, direct]) await rm(f, { force: true });
+    await cli(['vmcore', 'save', '--no-dmesg', '--split', '-l', '-d', '31', vmcore, ...parts]);
+    const split = await runCrash(tool, parts, commands);
+    assert.match(split, /DUMPFILES: /);
+    assert.equal(view(split), view(ref), 'split parts');
+    const md = join(d.setup.makedumpfileRoot, 'usr/bin/makedumpfile');
+    await run(md, ['--reassemble', ...parts, joined]);
+    await run(md, ['-l', '-d', '31', vmcore, direct]);
+    assert.ok(
+      (await readFile(joined)).equals(await readFile(direct)),
+      'makedumpfile --reassemble of our parts is byte-identical to makedumpfile -l -d 31',
+    );
+    for (const f of [...parts, joined, direct]) await rm(f, { force: true });
   });
 
   it('inside the guest initramfs: save -l (our LZO) and -p (snappy, native addon) and read back, as on the host', async () => {

@@ -14,11 +14,13 @@ export interface KdumpFile {
   bitmap1Offset: number;
   bitmap2Offset: number;
   descStart: number;
+  /** For one part of a split dump: the pfns [start, end) whose pages it holds. */
+  split: { start: number; end: number } | undefined;
   /** Bytes [at, at + n) of bitmap 1 (valid) or 2 (dumpable). */
   bitmap(which: 1 | 2, at: number, n: number): Uint8Array;
   /** Set bits of a bitmap. */
   countBits(which: 1 | 2): number;
-  /** Dumpable pages in ascending pfn order with their descriptor and decompressed bytes. */
+  /** Dumpable pages (of the part, for a split part) in ascending pfn order, descriptor and bytes. */
   pages(): Generator<{ pfn: number; desc: ReturnType<typeof PageDesc.decode>; data: Uint8Array }>;
 }
 
@@ -38,6 +40,15 @@ export function openKdumpFile(r: RandomAccessReader): KdumpFile {
   const bitmap = (which: 1 | 2, at: number, n: number) =>
     r.read((which === 1 ? bitmap1Offset : bitmap2Offset) + at, n);
   const step = 1 << 20;
+  const v6 = header.header_version >= 6;
+  const split =
+    header.header_version >= 2 && sub.split !== 0
+      ? {
+          start: Number(v6 ? sub.start_pfn_64 : sub.start_pfn),
+          end: Number(v6 ? sub.end_pfn_64 : sub.end_pfn),
+        }
+      : undefined;
+  const [from, to] = split ? [split.start, Math.min(split.end, maxMapnr)] : [0, maxMapnr];
   return {
     header,
     sub,
@@ -46,6 +57,7 @@ export function openKdumpFile(r: RandomAccessReader): KdumpFile {
     bitmap1Offset,
     bitmap2Offset,
     descStart,
+    split,
     bitmap,
     countBits(which) {
       let n = 0;
@@ -63,7 +75,8 @@ export function openKdumpFile(r: RandomAccessReader): KdumpFile {
           for (let b = 0; b < 8; b++) {
             if (!(bits[i]! & (1 << b))) continue;
             const pfn = (at + i) * 8 + b;
-            if (pfn >= maxMapnr) return;
+            if (pfn < from) continue;
+            if (pfn >= to) return;
             const desc = PageDesc.decode(r.read(descStart + PAGE_DESC_SIZE * index++, PAGE_DESC_SIZE));
             const raw = r.read(Number(desc.offset), desc.size);
             yield { pfn, desc, data: decompressPage(raw, desc.flags, bs) };

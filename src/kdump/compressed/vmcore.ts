@@ -60,6 +60,10 @@ export class KdumpVmcore implements Dump {
   private readonly sections = new Map<string, Uint8Array>();
   private readonly pages = new Map<number, Uint8Array>();
   private pageTables: X86_64PageTables | undefined;
+  /** For one part of a split dump (makedumpfile --split): the pfns it holds. */
+  readonly split: { start: number; end: number } | undefined;
+  /** Descriptor index of the part's first pfn: its descriptors start at the region's start. */
+  private splitBase = -1;
 
   constructor(readonly reader: RandomAccessReader) {
     this.header = DiskDumpHeader.decode(reader.read(0, DiskDumpHeader.size));
@@ -82,6 +86,18 @@ export class KdumpVmcore implements Dump {
         `bitmaps cover ${this.bitmapBytes * 8} pfns, max_mapnr is ${this.maxMapnr}`,
         'kdump',
       );
+    }
+    if (this.header.header_version >= 2 && this.sub.split !== 0) {
+      const v6 = this.header.header_version >= 6;
+      const start = bounded(
+        v6 ? this.sub.start_pfn_64 : this.sub.start_pfn,
+        this.maxMapnr,
+        'start_pfn',
+        'kdump',
+      );
+      const end = bounded(v6 ? this.sub.end_pfn_64 : this.sub.end_pfn, this.maxMapnr, 'end_pfn', 'kdump');
+      if (start > end) throw new FormatError(`split part: start_pfn ${start} > end_pfn ${end}`, 'kdump');
+      this.split = { start, end };
     }
     this.bitmap1 = (1 + bounded(this.header.sub_hdr_size, 2 ** 20, 'sub_hdr_size', 'kdump')) * bs;
     this.bitmap2 = this.bitmap1 + this.bitmapBytes;
@@ -188,9 +204,23 @@ export class KdumpVmcore implements Dump {
     let data: Uint8Array;
     if (!this.bit(2, pfn)) data = new Uint8Array(this.pageSize);
     else {
-      const d = PageDesc.decode(
-        this.reader.read(this.descStart + PAGE_DESC_SIZE * this.descIndex(pfn), PAGE_DESC_SIZE),
-      );
+      let index = this.descIndex(pfn);
+      if (this.split) {
+        const { start, end } = this.split;
+        if (pfn < start || pfn >= end) {
+          throw new FormatError(
+            `pfn 0x${pfn.toString(16)} is in another part of this split dump (this part holds pfns 0x${start.toString(16)}-0x${end.toString(16)})`,
+            'kdump',
+            undefined,
+            {
+              hint: 'open all parts together with crash, or join them: makedumpfile --reassemble PART... OUT',
+            },
+          );
+        }
+        if (this.splitBase < 0) this.splitBase = this.descIndex(start);
+        index -= this.splitBase;
+      }
+      const d = PageDesc.decode(this.reader.read(this.descStart + PAGE_DESC_SIZE * index, PAGE_DESC_SIZE));
       if (d.offset === 0n) {
         throw new FormatError(`pfn 0x${pfn.toString(16)} was not written (incomplete dump)`, 'kdump');
       }

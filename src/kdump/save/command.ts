@@ -29,6 +29,8 @@ export interface SaveArgs {
   dmesg: boolean;
   /** false: read() only (--non-mmap); true: mmap windows (a regular file or /proc/vmcore). */
   mmap: boolean;
+  /** --split: the destination files, in pfn order (dest is the first; its .dmesg gets the log). */
+  parts?: string[];
 }
 
 export function parseSaveArgs(argv: string[], json: boolean, force: boolean): SaveArgs {
@@ -47,6 +49,7 @@ export function parseSaveArgs(argv: string[], json: boolean, force: boolean): Sa
   };
   let kdump = false;
   let leveled = false;
+  let split = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '-d' || arg.startsWith('-d') || arg.startsWith('--dump-level')) {
@@ -71,6 +74,7 @@ export function parseSaveArgs(argv: string[], json: boolean, force: boolean): Sa
     else if (arg === '--kdump') kdump = true;
     else if (arg === '--no-dmesg') a.dmesg = false;
     else if (arg === '--non-mmap') a.mmap = false;
+    else if (arg === '--split') split = kdump = true;
     else if (arg.startsWith('-') && arg !== '-')
       throw new UsageError(`vmcore save: unrecognized option '${arg}'`);
     else pos.push(arg);
@@ -79,6 +83,17 @@ export function parseSaveArgs(argv: string[], json: boolean, force: boolean): Sa
     throw new UsageError('vmcore save: no destination given', {
       hint: 'kexec-ts vmcore save -d 1 -c /var/crash/vmcore',
     });
+  }
+  if (split) {
+    // makedumpfile --split VMCORE DUMPFILE1 DUMPFILE2 [...]: the source is not optional there.
+    if (pos.length < 3 || pos.slice(1).includes('-')) {
+      throw new UsageError('vmcore save --split takes SRC and two or more destination files', {
+        hint: 'kexec-ts vmcore save --split -d 31 -l /proc/vmcore /var/crash/part1 /var/crash/part2',
+      });
+    }
+    if (a.elf || a.flat) throw new UsageError('vmcore save --split writes kdump-compressed files only');
+    a.parts = pos.slice(1);
+    pos.splice(2);
   }
   if (pos.length > 2) throw new UsageError(`vmcore save: unexpected argument '${pos[2]}'`);
   a.dest = pos.at(-1)!;
@@ -109,8 +124,10 @@ export async function saveCommand(
     });
   }
   const dmesgPath = `${a.dest}.dmesg`;
-  if (!toStdout && !a.force && existsSync(a.dest)) {
-    throw new UsageError(`vmcore save: ${a.dest} exists`, { hint: 'choose a new name, or pass --force' });
+  for (const d of a.parts ?? [a.dest]) {
+    if (!toStdout && !a.force && existsSync(d)) {
+      throw new UsageError(`vmcore save: ${d} exists`, { hint: 'choose a new name, or pass --force' });
+    }
   }
   const report = (s: string) => (toStdout ? io.stderr(s) : io.stdout(s));
   // mmap also for a regular file (a saved copy), as makedumpfile does: pages are then written or
@@ -182,6 +199,24 @@ export async function saveCommand(
     const level = a.level ?? 0;
     // Loaded only here: the ELF modes above need none of the page compressors (zlib, liblzo2).
     const { writeKdumpCompressed } = await import('./kdump-writer.js');
+    if (a.parts) {
+      const { saveSplit } = await import('./split-save.js');
+      return saveSplit(vm, a.parts, {
+        level,
+        compression: a.compression,
+        pread: (into, offset) => reader.readInto(into, offset),
+        onWarning: (w) => io.stderr(`vmcore save: ${w}\n`),
+        progress: progressFor,
+        write: writeKdumpCompressed,
+        report: (stats, ms) =>
+          report(
+            a.json
+              ? `${JSON.stringify({ parts: stats, ms: Math.round(ms), read: reader.method, dmesg: logLines === undefined ? null : dmesgPath })}\n`
+              : `saved ${stats.reduce((n, s) => n + s.dumpablePages, 0)} pages in ${stats.length} parts as kdump-compressed ` +
+                  `(${a.compression}, level ${stats[0]!.level}) to ${a.parts!.join(', ')}: ${stats.reduce((n, s) => n + s.bytes, 0)} bytes in ${(ms / 1000).toFixed(1)} s\n`,
+          ),
+      });
+    }
     const sink: Sink = toStdout ? openFlatSink(1) : openFileSink(a.dest);
     const t0 = performance.now();
     const progress = progressFor();

@@ -18,12 +18,12 @@ import {
   UTS_FIELDS,
   UTS_LEN,
 } from '../compressed/layout.js';
-import { type PageClass, planFilter } from '../filter/index.js';
+import { type PageClass, type PageFilter, planFilter } from '../filter/index.js';
 import { NT_PRSTATUS } from '../prstatus.js';
 import type { ElfVmcore } from '../vmcore-elf.js';
 import { copyNotes, READ_CHUNK } from './notes.js';
 import { openPageCompressor } from './page-compressor.js';
-import { bitmapSlice, PhysMemory } from './phys.js';
+import { bitmapSlice, countKept, type PfnRange, PhysMemory } from './phys.js';
 import type { Sink } from './sink.js';
 import { isZeroPage, wordsOf } from './zero-page.js';
 
@@ -43,6 +43,15 @@ export interface KdumpSaveOptions {
   onWarning?: (message: string) => void;
   /** The LZO library to load for `lzo` (default liblzo2.so.2; see page-compressor.ts). */
   lzoLibrary?: string;
+  /**
+   * Write one part of a split dump (makedumpfile --split): the pages of pfns [start, end) only. Header,
+   * bitmaps and the descriptor region's size are those of the whole dump; the part's descriptors start
+   * at the region's start and its data after the region (makedumpfile.c write_kdump_pages_cyclic with
+   * split_start_pfn/split_end_pfn; crash diskdump.c pfn_to_pos counts bitmap 2 from start_pfn_64).
+   */
+  split?: PfnRange;
+  /** The struct page pass already made for this dump and level (the parts of a split dump share one). */
+  filter?: PageFilter;
 }
 
 export interface KdumpSaveStats {
@@ -65,12 +74,14 @@ export interface KdumpSaveStats {
   compressor: string | null;
   /** Why LZO fell back to the JS encoder (liblzo2 did not load); null when it did not. */
   compressorFallback: string | null;
+  /** The pfns this part holds, for a part of a split dump. */
+  split?: PfnRange;
 }
 
 export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveOptions): KdumpSaveStats {
   const pageSize = Number(vm.vmcoreinfo?.pageSize ?? 4096) || 4096;
   const phys = new PhysMemory(vm, pageSize, opts.pread);
-  const filter = planFilter(vm, phys, opts.level);
+  const filter = opts.filter ?? planFilter(vm, phys, opts.level);
   const level = filter.level;
   for (const w of filter.warnings) opts.onWarning?.(w);
   if (level !== opts.level) {
@@ -97,6 +108,16 @@ export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveO
       offset_note: BigInt(layout.offsetNote),
       size_note: BigInt(notes.data.byteLength),
       max_mapnr_64: BigInt(phys.maxMapnr),
+      ...(opts.split
+        ? {
+            split: 1,
+            // The 32-bit-era fields are capped at UINT_MAX, as makedumpfile writes them.
+            start_pfn: BigInt(Math.min(opts.split.start, 0xffff_ffff)),
+            end_pfn: BigInt(Math.min(opts.split.end, 0xffff_ffff)),
+            start_pfn_64: BigInt(opts.split.start),
+            end_pfn_64: BigInt(opts.split.end),
+          }
+        : {}),
     },
     sub,
   );
@@ -113,13 +134,14 @@ export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveO
     maxMapnr: phys.maxMapnr,
     verifiedKernel: filter.verifiedKernel ?? null,
     excluded: counts ?? null,
-    dumpablePages: dumpable,
+    dumpablePages: opts.split ? countKept(phys.ranges, excluded, opts.split.start, opts.split.end) : dumpable,
     zeroPages: 0,
     compressedPages: 0,
     rawPages: 0,
     bytes: 0,
     compressor: null,
     compressorFallback: null,
+    ...(opts.split ? { split: { ...opts.split } } : {}),
   };
   const descs = new Uint8Array(DESC_BATCH * PAGE_DESC_SIZE);
   const descView = new DataView(descs.buffer);
@@ -174,47 +196,52 @@ export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveO
   const chunkPages = Math.floor(chunkBytes / pageSize);
   let done = 0;
   try {
-    phys.forEachRun(chunkPages, excluded, (_pfn, count, bytes) => {
-      const src = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      const words = zeroOffset >= 0 ? wordsOf(bytes) : undefined;
-      let run = -1; // direct mode: where the raw pages not yet written start in src
-      const endRun = (end: number) => {
-        if (run < 0) return;
-        if (dataLen > 0) flushData();
-        sink.pwrite(src.subarray(run, end), dataPos);
-        dataPos += end - run;
-        run = -1;
-      };
-      for (let i = 0, off = 0; i < count; i++, off += pageSize) {
-        if (zeroOffset >= 0 && isZeroPage(src, words, off, zero)) {
-          endRun(off);
-          stats.zeroPages++;
-          addDesc(zeroOffset, pageSize, 0);
-          continue;
+    phys.forEachRun(
+      chunkPages,
+      excluded,
+      (_pfn, count, bytes) => {
+        const src = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        const words = zeroOffset >= 0 ? wordsOf(bytes) : undefined;
+        let run = -1; // direct mode: where the raw pages not yet written start in src
+        const endRun = (end: number) => {
+          if (run < 0) return;
+          if (dataLen > 0) flushData();
+          sink.pwrite(src.subarray(run, end), dataPos);
+          dataPos += end - run;
+          run = -1;
+        };
+        for (let i = 0, off = 0; i < count; i++, off += pageSize) {
+          if (zeroOffset >= 0 && isZeroPage(src, words, off, zero)) {
+            endRun(off);
+            stats.zeroPages++;
+            addDesc(zeroOffset, pageSize, 0);
+            continue;
+          }
+          if (!compressor) {
+            if (run < 0) run = off;
+            stats.rawPages++;
+            addDesc(dataPos + dataLen + (off - run), pageSize, 0);
+            continue;
+          }
+          if (dataLen + room > data.byteLength) flushData();
+          const n = compressor.compressInto(src, off, data, dataLen);
+          if (n > 0) {
+            stats.compressedPages++;
+            addDesc(dataPos + dataLen, n, status);
+            dataLen += n;
+          } else {
+            stats.rawPages++;
+            addDesc(dataPos + dataLen, pageSize, 0);
+            src.copy(data, dataLen, off, off + pageSize);
+            dataLen += pageSize;
+          }
         }
-        if (!compressor) {
-          if (run < 0) run = off;
-          stats.rawPages++;
-          addDesc(dataPos + dataLen + (off - run), pageSize, 0);
-          continue;
-        }
-        if (dataLen + room > data.byteLength) flushData();
-        const n = compressor.compressInto(src, off, data, dataLen);
-        if (n > 0) {
-          stats.compressedPages++;
-          addDesc(dataPos + dataLen, n, status);
-          dataLen += n;
-        } else {
-          stats.rawPages++;
-          addDesc(dataPos + dataLen, pageSize, 0);
-          src.copy(data, dataLen, off, off + pageSize);
-          dataLen += pageSize;
-        }
-      }
-      endRun(count * pageSize);
-      done += count;
-      opts.onProgress?.(done, dumpable);
-    });
+        endRun(count * pageSize);
+        done += count;
+        opts.onProgress?.(done, stats.dumpablePages);
+      },
+      opts.split,
+    );
   } finally {
     compressor?.close();
   }

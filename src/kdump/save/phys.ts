@@ -93,6 +93,7 @@ export class PhysMemory {
     chunkPages: number,
     excluded: Uint8Array | undefined,
     fn: (pfn: number, count: number, bytes: Uint8Array) => void,
+    within?: PfnRange,
   ): void {
     const ps = this.pageSize;
     let scratch: Uint8Array | undefined;
@@ -115,7 +116,11 @@ export class PhysMemory {
       }
     };
     const ex = excluded ?? new Uint8Array(0);
-    for (const r of this.ranges) runsOf(r.start, r.end, ex, chunkPages, emit);
+    for (const r of this.ranges) {
+      const start = within ? Math.max(r.start, within.start) : r.start;
+      const end = within ? Math.min(r.end, within.end) : r.end;
+      if (start < end) runsOf(start, end, ex, chunkPages, emit);
+    }
   }
 
   /**
@@ -196,6 +201,24 @@ function coveredByOthers(s: LoadSegment, all: LoadSegment[], self: number): bool
 function coveredByOthersDropped(o: LoadSegment, all: LoadSegment[], i: number, self: number): boolean {
   const s = all[self]!;
   return i > self && o.paddr === s.paddr && o.memsz === s.memsz;
+}
+
+/** Valid pfns in [start, end) not set in `excluded` (bit set = dropped): what bitmap 2 holds there. */
+export function countKept(
+  ranges: readonly PfnRange[],
+  excluded: Uint8Array | undefined,
+  start: number,
+  end: number,
+): number {
+  let n = 0;
+  for (const r of ranges) {
+    const a = Math.max(r.start, start);
+    const b = Math.min(r.end, end);
+    for (let p = a; p < b; p++) {
+      if (!excluded || !(((excluded[p >> 3] ?? 0) >> (p & 7)) & 1)) n++;
+    }
+  }
+  return n;
 }
 
 /** Bitmap bytes [byteStart, byteStart + n) for the given sorted ranges (bit pfn&7 of byte pfn>>3). */

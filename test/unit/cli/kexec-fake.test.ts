@@ -336,6 +336,7 @@ describe('help and version', () => {
       '--force',
       '--no-dmesg',
       '--non-mmap',
+      '--split',
       '--json',
     ]) {
       assert.ok(r.out.includes(o), o);
