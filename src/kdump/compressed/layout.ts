@@ -58,6 +58,21 @@ export const KdumpSubHeader = defineStruct('kdump_sub_header', {
 });
 export const KDUMP_SUB_HEADER_SIZE = 104;
 
+/**
+ * The pfn range [start, end) of one part of a split dump (makedumpfile --split), or undefined for a whole
+ * dump: `split` exists from header version 2, the 64-bit bounds from version 6 (crash diskdump.c
+ * read_dump_header reads them the same way).
+ */
+export function splitPfns(
+  headerVersion: number,
+  sub: ReturnType<typeof KdumpSubHeader.decode>,
+): { start: bigint; end: bigint } | undefined {
+  if (headerVersion < 2 || sub.split === 0) return undefined;
+  return headerVersion >= 6
+    ? { start: sub.start_pfn_64, end: sub.end_pfn_64 }
+    : { start: sub.start_pfn, end: sub.end_pfn };
+}
+
 /** struct page_desc: one per set bit of the dumpable bitmap, ascending pfn. */
 export const PageDesc = defineStruct('page_desc', {
   offset: u64(0),

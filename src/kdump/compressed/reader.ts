@@ -4,7 +4,14 @@
 import { FormatError } from '../../errors.js';
 import type { RandomAccessReader } from '../reader.js';
 import { decompressPage } from './codec.js';
-import { DiskDumpHeader, KDUMP_SIGNATURE, KdumpSubHeader, PAGE_DESC_SIZE, PageDesc } from './layout.js';
+import {
+  DiskDumpHeader,
+  KDUMP_SIGNATURE,
+  KdumpSubHeader,
+  PAGE_DESC_SIZE,
+  PageDesc,
+  splitPfns,
+} from './layout.js';
 
 export interface KdumpFile {
   header: ReturnType<typeof DiskDumpHeader.decode>;
@@ -40,14 +47,8 @@ export function openKdumpFile(r: RandomAccessReader): KdumpFile {
   const bitmap = (which: 1 | 2, at: number, n: number) =>
     r.read((which === 1 ? bitmap1Offset : bitmap2Offset) + at, n);
   const step = 1 << 20;
-  const v6 = header.header_version >= 6;
-  const split =
-    header.header_version >= 2 && sub.split !== 0
-      ? {
-          start: Number(v6 ? sub.start_pfn_64 : sub.start_pfn),
-          end: Number(v6 ? sub.end_pfn_64 : sub.end_pfn),
-        }
-      : undefined;
+  const part = splitPfns(header.header_version, sub);
+  const split = part ? { start: Number(part.start), end: Number(part.end) } : undefined;
   const [from, to] = split ? [split.start, Math.min(split.end, maxMapnr)] : [0, maxMapnr];
   return {
     header,

@@ -21,6 +21,7 @@ import {
   KdumpSubHeader,
   PAGE_DESC_SIZE,
   PageDesc,
+  splitPfns,
   UTS_FIELDS,
   UTS_LEN,
 } from './layout.js';
@@ -87,15 +88,10 @@ export class KdumpVmcore implements Dump {
         'kdump',
       );
     }
-    if (this.header.header_version >= 2 && this.sub.split !== 0) {
-      const v6 = this.header.header_version >= 6;
-      const start = bounded(
-        v6 ? this.sub.start_pfn_64 : this.sub.start_pfn,
-        this.maxMapnr,
-        'start_pfn',
-        'kdump',
-      );
-      const end = bounded(v6 ? this.sub.end_pfn_64 : this.sub.end_pfn, this.maxMapnr, 'end_pfn', 'kdump');
+    const part = splitPfns(this.header.header_version, this.sub);
+    if (part) {
+      const start = bounded(part.start, this.maxMapnr, 'start_pfn', 'kdump');
+      const end = bounded(part.end, this.maxMapnr, 'end_pfn', 'kdump');
       if (start > end) throw new FormatError(`split part: start_pfn ${start} > end_pfn ${end}`, 'kdump');
       this.split = { start, end };
     }

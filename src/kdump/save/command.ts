@@ -197,9 +197,8 @@ export async function saveCommand(
       return 0;
     }
     const level = a.level ?? 0;
-    // Loaded only here: the ELF modes above need none of the page compressors (zlib, liblzo2).
-    const { writeKdumpCompressed } = await import('./kdump-writer.js');
     if (a.parts) {
+      // Loaded only here, as the writer below: the ELF modes need none of the page compressors.
       const { saveSplit } = await import('./split-save.js');
       return saveSplit(vm, a.parts, {
         level,
@@ -207,7 +206,6 @@ export async function saveCommand(
         pread: (into, offset) => reader.readInto(into, offset),
         onWarning: (w) => io.stderr(`vmcore save: ${w}\n`),
         progress: progressFor,
-        write: writeKdumpCompressed,
         report: (stats, ms) =>
           report(
             a.json
@@ -217,6 +215,8 @@ export async function saveCommand(
           ),
       });
     }
+    // Loaded only here: the ELF modes above need none of the page compressors (zlib, liblzo2).
+    const { writeKdumpCompressed } = await import('./kdump-writer.js');
     const sink: Sink = toStdout ? openFlatSink(1) : openFileSink(a.dest);
     const t0 = performance.now();
     const progress = progressFor();

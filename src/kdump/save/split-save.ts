@@ -2,7 +2,7 @@
 // fails is kept as PART.incomplete (its header flagged incomplete) and the parts after it are not written.
 import { planFilter } from '../filter/index.js';
 import type { ElfVmcore } from '../vmcore-elf.js';
-import type { Compression, KdumpSaveOptions, KdumpSaveStats } from './kdump-writer.js';
+import { type Compression, type KdumpSaveStats, writeKdumpCompressed } from './kdump-writer.js';
 import { PhysMemory } from './phys.js';
 import { openFileSink } from './sink.js';
 import { splitBounds } from './split.js';
@@ -14,7 +14,6 @@ export interface SplitSaveOptions {
   onWarning: (message: string) => void;
   /** A new progress reporter (pages done, pages in the part) for each part. */
   progress: () => (done: number, total: number) => void;
-  write: (vm: ElfVmcore, sink: ReturnType<typeof openFileSink>, opts: KdumpSaveOptions) => KdumpSaveStats;
   report: (parts: (KdumpSaveStats & { path: string })[], ms: number) => void;
 }
 
@@ -28,7 +27,7 @@ export function saveSplit(vm: ElfVmcore, parts: string[], o: SplitSaveOptions): 
   for (const [i, path] of parts.entries()) {
     const sink = openFileSink(path);
     try {
-      const stats = o.write(vm, sink, {
+      const stats = writeKdumpCompressed(vm, sink, {
         level: o.level,
         compression: o.compression,
         pread: o.pread,

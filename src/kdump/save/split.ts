@@ -30,13 +30,16 @@ export function splitBounds(
       hint: `give between 2 and ${blocks} destination files`,
     });
   }
-  const total = countKept(ranges, excluded, 0, maxMapnr);
+  const kept = Array.from({ length: blocks }, (_, b) =>
+    countKept(ranges, excluded, b * block, Math.min((b + 1) * block, maxMapnr)),
+  );
+  const total = kept.reduce((n, k) => n + k, 0);
   const out: PfnRange[] = [];
   let start = 0;
   let seen = 0;
   for (let b = 0; b < blocks && out.length < parts - 1; b++) {
     const end = Math.min((b + 1) * block, maxMapnr);
-    seen += countKept(ranges, excluded, b * block, end);
+    seen += kept[b]!;
     // Leave at least one block for each part still to come.
     const left = parts - 1 - out.length;
     if (seen >= (total * (out.length + 1)) / parts || blocks - (b + 1) === left) {
