@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { openFlatReader } from '../../src/kdump/compressed/flat-reader.js';
-import { openKdumpFile } from '../../src/kdump/compressed/reader.js';
+import { DUMP_DH_COMPRESSED_LZO } from '../../src/kdump/compressed/layout.js';
+import { type KdumpFile, openKdumpFile } from '../../src/kdump/compressed/reader.js';
 import { openFileReader } from '../../src/kdump/file-reader.js';
 import { planFilter } from '../../src/kdump/filter/index.js';
 import { memMapSections } from '../../src/kdump/filter/memmap.js';
@@ -46,6 +47,25 @@ async function cli(args: string[]): Promise<string> {
   const bin = join(await packageRoot(), 'dist/src/bin/kexec-ts.js');
   const r = await run(process.execPath, [bin, ...args], { maxBuffer: 256 << 20 });
   return r.stdout;
+}
+
+/**
+ * Two kdump-compressed files hold the same pfns with the same decompressed bytes, in order, none left
+ * over. Returns how many, and how many of `b`'s pages are LZO.
+ */
+function assertSamePages(a: KdumpFile, b: KdumpFile): { pages: number; lzoInB: number } {
+  const pb = b.pages();
+  let pages = 0;
+  let lzoInB = 0;
+  for (const p of a.pages()) {
+    const q = pb.next();
+    assert.ok(!q.done && q.value.pfn === p.pfn, `pfn ${p.pfn}`);
+    assert.ok(Buffer.from(p.data).equals(q.value.data), `page ${p.pfn}`);
+    if (q.value.desc.flags === DUMP_DH_COMPRESSED_LZO) lzoInB++;
+    pages++;
+  }
+  assert.ok(pb.next().done, 'no page left over');
+  return { pages, lzoInB };
 }
 
 /** A lab kernel the crash cycle runs on; the dump stays in <lab>/<cacheDir>/. */
@@ -213,15 +233,7 @@ describe('kdump: crash in the guest, read the dump on the host', { timeout: 1_80
         `bitmap ${w}: refiltered ours against makedumpfile on the raw vmcore`,
       );
     }
-    const pm = m.pages();
-    let n = 0;
-    for (const p of r.pages()) {
-      const q = pm.next();
-      assert.ok(!q.done && q.value.pfn === p.pfn, `pfn ${p.pfn}`);
-      assert.ok(Buffer.from(p.data).equals(q.value.data), `page ${p.pfn}`);
-      n++;
-    }
-    assert.ok(pm.next().done, 'no page left over');
+    const { pages: n } = assertSamePages(r, m);
     assert.ok(n > 10_000, `${n} pages compared`);
     rf.close();
     mf.close();
@@ -249,16 +261,7 @@ describe('kdump: crash in the guest, read the dump on the host', { timeout: 1_80
     assert.deepEqual(ua, ub);
     assert.deepEqual(ha, hb);
     assert.deepEqual(a.sub, b.sub);
-    const pb = b.pages();
-    let n = 0;
-    for (const p of a.pages()) {
-      const q = pb.next();
-      assert.ok(!q.done && q.value.pfn === p.pfn, `pfn ${p.pfn}`);
-      assert.ok(Buffer.from(p.data).equals(q.value.data), `page ${p.pfn}`);
-      n++;
-    }
-    assert.ok(pb.next().done);
-    assert.equal(n, a.countBits(2));
+    assert.equal(assertSamePages(a, b).pages, a.countBits(2));
     await rm(theirs, { force: true });
   });
 
@@ -301,15 +304,7 @@ describe('kdump: crash in the guest, read the dump on the host', { timeout: 1_80
     }
     assert.deepEqual(a.sub, b.sub);
     assert.ok(a.countBits(2) * 4 < a.countBits(1), 'free and cache pages of an idle guest dominate');
-    const pb = b.pages();
-    for (const p of a.pages()) {
-      const q = pb.next();
-      assert.ok(
-        !q.done && q.value.pfn === p.pfn && Buffer.from(p.data).equals(q.value.data),
-        `page ${p.pfn}`,
-      );
-    }
-    assert.ok(pb.next().done);
+    assertSamePages(a, b);
     await rm(theirs, { force: true });
     await rm(ours31, { force: true });
     // ELF output: the same PT_LOAD splits (runs of >= 256 excluded pages) and bytes as makedumpfile -E.
@@ -390,17 +385,7 @@ describe('kdump: crash in the guest, read the dump on the host', { timeout: 1_80
     // Page by page: our LZO file and makedumpfile -l -d 1 hold the same pages after decompression.
     const a = openKdumpFile(openFileReader(files['ours-lzo']!));
     const b = openKdumpFile(openFileReader(files['md-lzo']!));
-    const pb = b.pages();
-    let n = 0;
-    let lzoPages = 0;
-    for (const p of a.pages()) {
-      const q = pb.next();
-      assert.ok(!q.done && q.value.pfn === p.pfn, `pfn ${p.pfn}`);
-      assert.ok(Buffer.from(p.data).equals(q.value.data), `page ${p.pfn}`);
-      if (q.value.desc.flags === 2) lzoPages++;
-      n++;
-    }
-    assert.ok(pb.next().done);
+    const { pages: n, lzoInB: lzoPages } = assertSamePages(a, b);
     assert.equal(n, a.countBits(2));
     assert.ok(lzoPages > n / 4, `makedumpfile wrote ${lzoPages} LZO pages of ${n}`);
     for (const f of [...Object.values(files), refiltered]) await rm(f, { force: true });
