@@ -12,8 +12,9 @@
 #   linuxx64.efi.stub                        systemd-boot-efi 252 (bookworm), the UKI stub
 #   uki-6.12.107+deb12-cloud-amd64.efi       built here: stub + 6.12 signed kernel + sections (objcopy)
 #
-# Also installs liblzo2-2 when missing: the unit tests load the system's liblzo2.so.2 as `vmcore save -l`
-# does (src/sys/liblzo2.ts), and must not pass on a machine without it by testing only the JS fallback.
+# Also installs liblzo2-2, cpio and binutils when missing: the unit tests load the system's liblzo2.so.2 as
+# `vmcore save -l` does (src/sys/liblzo2.ts), and must not pass on a machine without it by testing only the
+# JS fallback; cpio and objcopy build the UKI fixture.
 #
 # arm64 and riscv64 packages come from trixie (riscv64 is not a bookworm architecture) through a
 # private apt state directory, so the machine's apt configuration and architectures stay untouched.
@@ -29,13 +30,19 @@ chmod 755 "$WORK" # apt's _apt user downloads into it
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
-# liblzo2-2 (Debian's LZO 2, the library makedumpfile links): installed, not extracted, because
-# `vmcore save -l` dlopens it by soname from the system's library path.
-if ! dpkg-query -W -f='${Status}' liblzo2-2 2>/dev/null | grep -q 'ok installed'; then
-  echo "fetch-fixtures: apt-get install liblzo2-2"
-  if ! as_root apt-get install -y -q --no-install-recommends liblzo2-2 >/dev/null; then
+# Host packages the fixtures need, installed when missing:
+# - liblzo2-2 (Debian's LZO 2, the library makedumpfile links): installed, not extracted, because
+#   `vmcore save -l` dlopens it by soname from the system's library path;
+# - cpio and binutils: the UKI fixture's initrd and sections below (a fresh Debian 12 has neither).
+missing=()
+for pkg in liblzo2-2 cpio binutils; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "fetch-fixtures: apt-get install ${missing[*]}"
+  if ! as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; then
     as_root apt-get update -q >/dev/null
-    as_root apt-get install -y -q --no-install-recommends liblzo2-2 >/dev/null
+    as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
   fi
 fi
 
