@@ -33,9 +33,10 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 # Host packages the fixtures need, installed when missing:
 # - liblzo2-2 (Debian's LZO 2, the library makedumpfile links): installed, not extracted, because
 #   `vmcore save -l` dlopens it by soname from the system's library path;
-# - cpio and binutils: the UKI fixture's initrd and sections below (a fresh Debian 12 has neither).
+# - cpio and binutils: the UKI fixture's initrd and sections below (a fresh Debian 12 has neither);
+# - busybox-static: the capture initramfs tests run its sh and pack it.
 missing=()
-for pkg in liblzo2-2 cpio binutils; do
+for pkg in liblzo2-2 cpio binutils busybox-static; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
 done
 if [[ ${#missing[@]} -gt 0 ]]; then

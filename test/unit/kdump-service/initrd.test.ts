@@ -18,7 +18,13 @@ import {
   sharedLibraries,
 } from '../../../src/kdump/service/initrd.js';
 
+// scripts/fetch-fixtures.sh installs busybox-static: these tests fail, never skip, without it.
 const busybox = BUSYBOX_PATHS.find((p) => existsSync(p));
+
+function requireBusybox(): string {
+  assert.ok(busybox, `no busybox at ${BUSYBOX_PATHS.join(', ')} (apt-get install busybox-static)`);
+  return busybox;
+}
 
 describe('kdump build-initrd', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kexec-ts-kdump-initrd-'));
@@ -42,9 +48,8 @@ describe('kdump build-initrd', () => {
     assert.ok(!deps.has('typescript'));
   });
 
-  it('NODE_FROM=initrd: an initramfs with /init, busybox applets, node, kexec-ts and the resolved config', {
-    skip: !busybox,
-  }, async () => {
+  it('NODE_FROM=initrd: an initramfs with /init, busybox applets, node, kexec-ts and the resolved config', async () => {
+    requireBusybox();
     const out = join(dir, 'kdump.img');
     const config = parseKdumpConfig(
       'TARGET=/dev/vdb\nACTION=poweroff\nNODE_FROM=initrd\n',
@@ -90,9 +95,8 @@ describe('kdump build-initrd', () => {
     assert.match(r.entry, /^\/opt\/kexec-ts\/node_modules\/kexec-ts\/dist\/src\/bin\/kexec-ts\.js$/);
   });
 
-  it('NODE_FROM=root (the default): busybox, config and /init only; Node and kexec-ts stay on ROOT', {
-    skip: !busybox,
-  }, async () => {
+  it('NODE_FROM=root (the default): busybox, config and /init only; Node and kexec-ts stay on ROOT', async () => {
+    requireBusybox();
     const out = join(dir, 'kdump-root.img');
     const config = parseKdumpConfig('TARGET=/dev/vdb\nROOT=LABEL=sysroot\n', '/etc/kexec-ts/kdump.conf');
     const r = await buildCaptureInitrd({
@@ -123,9 +127,8 @@ describe('kdump build-initrd', () => {
     assert.ok(text.includes('ROOT="LABEL=sysroot"\n'), 'the resolved ROOT is in the image config');
   });
 
-  it('NODE_FROM=root with no ROOT and no block-device root: refused with a hint', {
-    skip: !busybox,
-  }, async () => {
+  it('NODE_FROM=root with no ROOT and no block-device root: refused with a hint', async () => {
+    requireBusybox();
     const config = parseKdumpConfig('', '/etc/kexec-ts/kdump.conf');
     await assert.rejects(
       buildCaptureInitrd({
@@ -161,7 +164,8 @@ describe('kdump build-initrd', () => {
     assert.throws(() => captureEnv('/usr/bin/node', '/a$(x).js'), /spaces or shell characters/);
   });
 
-  it('/init is valid sh (busybox sh -n)', { skip: !busybox }, () => {
+  it('/init is valid sh (busybox sh -n)', () => {
+    requireBusybox();
     const r = spawnSync(busybox!, ['sh', '-n'], { input: KDUMP_INIT, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const bad = spawnSync(busybox!, ['sh', '-n'], { input: 'if true; then\n', encoding: 'utf8' });
