@@ -1,10 +1,10 @@
 // The kexec-ts command: kexec-tools options (-l, -e, -p, ...) behave as in kexec-tools; a first word
 // naming a subcommand (inspect, doctor, lab, ...) runs that instead.
 import { KexecError } from '../errors.js';
+import { type Io, processIo } from '../sys/io.js';
 import type { Sys } from '../sys/types.js';
 import { helpText, VERSION_TEXT } from './help.js';
 import { resolveInvocation } from './invocation.js';
-import { type Io, processIo } from './io.js';
 import { parseArgv } from './parse-argv.js';
 import { exitCodeFor, reportError } from './report.js';
 import { SUBCOMMANDS } from './subcommands.js';

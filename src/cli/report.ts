@@ -2,7 +2,7 @@
 // precondition, unreadable file), 255 for a failed load (EFAILED), 253 when -s failed with an errno on
 // which the default mode would have fallen back to kexec_load (EFALLBACK).
 import { FileError, KexecError, StateError, UsageError } from '../errors.js';
-import type { Io } from './io.js';
+import type { Io } from '../sys/io.js';
 
 export function exitCodeFor(err: unknown): number {
   // FallbackNeededError (kexec/load.ts) by its stable code: importing the class would load the whole

@@ -4,9 +4,9 @@ import { buildCmdline } from '../kexec/cmdline.js';
 import { crashKernelSize, readCrashKernel } from '../kexec/crash.js';
 import { execLoaded, handOffToInit, KEXEC_CRASH_LOADED, KEXEC_LOADED, readLoaded } from '../kexec/exec.js';
 import { loadKernel, unloadKernel } from '../kexec/load.js';
+import type { Io } from '../sys/io.js';
 import type { Sys } from '../sys/types.js';
 import type { Invocation } from './invocation.js';
-import type { Io } from './io.js';
 
 export function runKexec(inv: Invocation, sys: Sys, io: Io): number {
   const debug = inv.debug ? (s: string) => io.stderr(`kexec-ts: ${s}\n`) : () => {};

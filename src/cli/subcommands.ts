@@ -1,8 +1,8 @@
 // Subcommands: what kexec-tools lacks. Each is loaded on demand so `kexec-ts -e` stays cheap.
 import { writeFileSync } from 'node:fs';
 import { FileError, UsageError } from '../errors.js';
+import type { Io } from '../sys/io.js';
 import type { Sys } from '../sys/types.js';
-import type { Io } from './io.js';
 
 export interface SubcommandContext {
   io: Io;

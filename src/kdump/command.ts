@@ -1,6 +1,7 @@
 // `kexec-ts vmcore info|dmesg [FILE]`: read a dump (default /proc/vmcore) without loading it whole.
-import type { Io } from '../cli/io.js';
+
 import { FormatError, UsageError } from '../errors.js';
+import type { Io } from '../sys/io.js';
 
 export const VMCORE_USAGE = `Usage: kexec-ts vmcore COMMAND [FILE]
   info [FILE] [--json]   layout, notes, CPU registers, VMCOREINFO, panic line

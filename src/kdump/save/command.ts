@@ -6,8 +6,8 @@
 // --non-mmap (makedumpfile's option name) asks for read().
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type Io, processIo } from '../../cli/io.js';
 import { UsageError } from '../../errors.js';
+import { type Io, processIo } from '../../sys/io.js';
 import { formatKernelLog, readKernelLog } from '../dmesg/index.js';
 import { openFileReader } from '../file-reader.js';
 import { saveElfVmcore } from '../save.js';

@@ -1,8 +1,8 @@
 // `kexec-ts kdump load|unload|status|build-initrd|save`: the kdump service (docs/kdump-service.md).
 import { mkdirSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { Io } from '../../cli/io.js';
 import { UsageError } from '../../errors.js';
+import type { Io } from '../../sys/io.js';
 import { kernelRelease } from '../../sys/machine.js';
 import type { Sys } from '../../sys/types.js';
 import { openFileReader } from '../file-reader.js';

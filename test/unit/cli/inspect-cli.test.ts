@@ -2,12 +2,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { captureIo } from '../../../src/cli/io.js';
 import { main } from '../../../src/cli/main.js';
 import { SUBCOMMANDS } from '../../../src/cli/subcommands.js';
 import { FormatError } from '../../../src/errors.js';
 import { isElf } from '../../../src/formats/elf/ehdr.js';
 import { FakeSys } from '../../../src/sys/fake.js';
+import { captureIo } from '../../../src/sys/io.js';
 import { buildBzImage } from '../../helpers/build-bzimage.js';
 import { buildCpio } from '../../helpers/build-cpio.js';
 import { buildElf } from '../../helpers/build-elf.js';

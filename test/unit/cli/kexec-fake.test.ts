@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
-import { captureIo } from '../../../src/cli/io.js';
 import { main } from '../../../src/cli/main.js';
 import { FakeSys, type FakeSysOptions } from '../../../src/sys/fake.js';
+import { captureIo } from '../../../src/sys/io.js';
 import {
   KEXEC_FILE_NO_INITRAMFS,
   KEXEC_FILE_ON_CRASH,

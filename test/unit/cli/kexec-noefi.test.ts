@@ -3,10 +3,10 @@
 // without the option and 0 with it (zero-page.rst 0x1c0 efi_info).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { captureIo } from '../../../src/cli/io.js';
 import { main } from '../../../src/cli/main.js';
 import { BootParams } from '../../../src/kexec/x86/boot-params.js';
 import { EFI64_LOADER_SIGNATURE } from '../../../src/kexec/x86/efi.js';
+import { captureIo } from '../../../src/sys/io.js';
 import type { KexecSegment } from '../../../src/sys/types.js';
 import { ovmfSys } from '../x86/ovmf-fixture.js';
 import { syntheticBzImage } from '../x86/synthetic-bzimage.js';

@@ -2,10 +2,10 @@
 // (kexec/kexec.c: -1 from my_load, exit 255), and no syscall when the forced type does not fit.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { captureIo } from '../../../src/cli/io.js';
 import { main } from '../../../src/cli/main.js';
 import { X86_64_FILE_TYPES } from '../../../src/kexec/x86/file-types.js';
 import type { FakeSys } from '../../../src/sys/fake.js';
+import { captureIo } from '../../../src/sys/io.js';
 import { buildVmlinux } from '../../helpers/build-elf.js';
 import { q35Sys } from '../memory/q35-fixture.js';
 import { syntheticBzImage } from '../x86/synthetic-bzimage.js';

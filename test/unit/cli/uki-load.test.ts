@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { captureIo } from '../../../src/cli/io.js';
 import { main } from '../../../src/cli/main.js';
 import { Arm64ImageHeader } from '../../../src/formats/arm64/image.js';
 import { parseUki } from '../../../src/formats/uki/uki.js';
 import { FakeSys } from '../../../src/sys/fake.js';
+import { captureIo } from '../../../src/sys/io.js';
 import { KEXEC_FILE_NO_INITRAMFS } from '../../../src/sys/types.js';
 import { buildBzImage } from '../../helpers/build-bzimage.js';
 import { buildCpio } from '../../helpers/build-cpio.js';

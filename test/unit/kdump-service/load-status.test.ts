@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { captureIo } from '../../../src/cli/io.js';
 import { main } from '../../../src/cli/main.js';
 import { defaultConfig } from '../../../src/kdump/service/config.js';
 import type { PathKind, ServiceHost } from '../../../src/kdump/service/host.js';
 import { captureCmdline, planKdumpLoad } from '../../../src/kdump/service/load.js';
 import { kdumpStatus } from '../../../src/kdump/service/status.js';
 import { FakeSys, type FakeSysOptions } from '../../../src/sys/fake.js';
+import { captureIo } from '../../../src/sys/io.js';
 import { KEXEC_FILE_ON_CRASH } from '../../../src/sys/types.js';
 import { buildBzImage } from '../../helpers/build-bzimage.js';
 

@@ -3,7 +3,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { captureIo } from '../../../src/cli/io.js';
 import { main } from '../../../src/cli/main.js';
 import { DUMP_DH_COMPRESSED_LZO, DUMP_DH_COMPRESSED_ZSTD } from '../../../src/kdump/compressed/layout.js';
 import { KdumpVmcore } from '../../../src/kdump/compressed/vmcore.js';
@@ -13,6 +12,7 @@ import { bytesReader } from '../../../src/kdump/reader.js';
 import { defaultConfig, parseKdumpConfig } from '../../../src/kdump/service/config.js';
 import { dumpDirName, kdumpAction, kdumpSave } from '../../../src/kdump/service/save.js';
 import { FakeSys } from '../../../src/sys/fake.js';
+import { captureIo } from '../../../src/sys/io.js';
 import { LINUX_REBOOT_CMD_POWER_OFF, LINUX_REBOOT_CMD_RESTART } from '../../../src/sys/types.js';
 import { buildVmcore, PAGE_OFFSET, SynthMemory, writeLocklessLog } from '../../helpers/build-vmcore.js';
 

@@ -4,11 +4,11 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { captureIo } from '../../../src/cli/io.js';
 import { main } from '../../../src/cli/main.js';
 import { kexecTsPackageDir } from '../../../src/kdump/service/initrd.js';
 import { kexecTsCommand, systemdUnit, sysvScript, UNIT_NAME } from '../../../src/kdump/service/unit.js';
 import { FakeSys } from '../../../src/sys/fake.js';
+import { captureIo } from '../../../src/sys/io.js';
 
 /** `[Section]` -> key -> values, as systemd.syntax(7) reads a unit file. */
 function parseUnit(text: string): Map<string, Map<string, string[]>> {

@@ -7,7 +7,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { captureIo } from '../../../src/cli/io.js';
 import { main } from '../../../src/cli/main.js';
 import { KdumpSubHeader } from '../../../src/kdump/compressed/layout.js';
 import { openKdumpFile } from '../../../src/kdump/compressed/reader.js';
@@ -23,6 +22,7 @@ import { openFileSink } from '../../../src/kdump/save/sink.js';
 import { openElfVmcore, START_KERNEL_MAP } from '../../../src/kdump/vmcore-elf.js';
 import { parseVmcoreinfo } from '../../../src/kdump/vmcoreinfo.js';
 import { elfPhysSource, X86_64PageTables } from '../../../src/kdump/x86-64-pagetable.js';
+import { captureIo } from '../../../src/sys/io.js';
 import {
   buildVmcore,
   FIRST_PFN,

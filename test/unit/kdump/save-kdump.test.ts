@@ -12,7 +12,6 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { captureIo } from '../../../src/cli/io.js';
 import { main } from '../../../src/cli/main.js';
 import { UsageError } from '../../../src/errors.js';
 import {
@@ -35,6 +34,7 @@ import { writeKdumpCompressed } from '../../../src/kdump/save/kdump-writer.js';
 import { PhysMemory } from '../../../src/kdump/save/phys.js';
 import { openFileSink, openFlatSink, unflatten } from '../../../src/kdump/save/sink.js';
 import { openElfVmcore } from '../../../src/kdump/vmcore-elf.js';
+import { captureIo } from '../../../src/sys/io.js';
 import {
   buildVmcore,
   MEM_SIZE,

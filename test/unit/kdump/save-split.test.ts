@@ -5,7 +5,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { captureIo } from '../../../src/cli/io.js';
 import { main } from '../../../src/cli/main.js';
 import { UsageError } from '../../../src/errors.js';
 import { DISK_DUMP_HEADER_SIZE } from '../../../src/kdump/compressed/layout.js';
@@ -18,6 +17,7 @@ import { countKept, PhysMemory } from '../../../src/kdump/save/phys.js';
 import { openFileSink } from '../../../src/kdump/save/sink.js';
 import { SPLIT_BLOCK_PFNS, splitBounds } from '../../../src/kdump/save/split.js';
 import { openElfVmcore } from '../../../src/kdump/vmcore-elf.js';
+import { captureIo } from '../../../src/sys/io.js';
 import { buildVmcore, SynthMemory, writeLocklessLog } from '../../helpers/build-vmcore.js';
 
 const PS = 4096;

@@ -3,12 +3,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { captureIo } from '../../../src/cli/io.js';
 import { main } from '../../../src/cli/main.js';
 import { UsageError } from '../../../src/errors.js';
 import { bytesReader } from '../../../src/kdump/reader.js';
 import { elfExtent, saveElfVmcore } from '../../../src/kdump/save.js';
 import { openElfVmcore } from '../../../src/kdump/vmcore-elf.js';
+import { captureIo } from '../../../src/sys/io.js';
 import { buildVmcore, SynthMemory, writeLocklessLog } from '../../helpers/build-vmcore.js';
 
 function vmcore(): Uint8Array {

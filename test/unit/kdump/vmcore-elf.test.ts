@@ -3,13 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { captureIo } from '../../../src/cli/io.js';
 import { main } from '../../../src/cli/main.js';
 import { FormatError, TruncatedError } from '../../../src/errors.js';
 import { ET_EXEC } from '../../../src/formats/elf/ehdr.js';
 import type { VmcoreSummary } from '../../../src/kdump/info.js';
 import { bytesReader } from '../../../src/kdump/reader.js';
 import { openElfVmcore, START_KERNEL_MAP } from '../../../src/kdump/vmcore-elf.js';
+import { captureIo } from '../../../src/sys/io.js';
 import { buildElf } from '../../helpers/build-elf.js';
 import {
   buildVmcore,

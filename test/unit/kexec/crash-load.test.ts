@@ -3,7 +3,6 @@
 // with our own vmcore reader after a simulated capture kernel turned them into /proc/vmcore.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { captureIo } from '../../../src/cli/io.js';
 import { main } from '../../../src/cli/main.js';
 import { FileError, StateError } from '../../../src/errors.js';
 import { SetupHeader } from '../../../src/formats/bzimage/setup-header.js';
@@ -23,6 +22,7 @@ import { prepareKdump } from '../../../src/kexec/crash/plan.js';
 import { BootParams, E820Entry } from '../../../src/kexec/x86/boot-params.js';
 import { planX86_64KexecLoad } from '../../../src/kexec/x86/plan-from-sys.js';
 import { FakeSys } from '../../../src/sys/fake.js';
+import { captureIo } from '../../../src/sys/io.js';
 import { KEXEC_ARCH_X86_64, KEXEC_CRASH_LOADED, KEXEC_ON_CRASH } from '../../../src/sys/types.js';
 import { PM_SIZE, syntheticBzImage } from '../x86/synthetic-bzimage.js';
 import {

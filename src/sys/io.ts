@@ -1,4 +1,5 @@
-// Output sinks, injected so tests capture what a command prints without spawning a process.
+// Output sinks, injected so tests capture what a command prints without spawning a process. Below every
+// layer (cli, kdump, lab all print through it), beside Sys: stdout and stderr are part of the outside.
 export interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
