@@ -1,17 +1,18 @@
 // The kexec-ts command: kexec-tools options (-l, -e, -p, ...) behave as in kexec-tools; a first word
-// naming a subcommand (inspect, doctor, lab, ...) runs that instead.
+// naming a subcommand (inspect, doctor, lab, ...) runs that instead. Both come from tables (root.ts).
 import { KexecError } from '../errors.js';
 import { type Io, processIo } from '../sys/io.js';
 import type { Sys } from '../sys/types.js';
-import { helpText, VERSION_TEXT } from './help.js';
-import { resolveInvocation } from './invocation.js';
-import { parseArgv } from './parse-argv.js';
+import type { CommandContext } from './command.js';
 import { exitCodeFor, reportError } from './report.js';
-import { SUBCOMMANDS } from './subcommands.js';
+import { ROOT } from './root.js';
+import { jsonAsked, runCommand } from './run-command.js';
+import { LEGACY } from './subcommands.js';
 
 export interface MainContext {
   sys?: Sys;
   io?: Io;
+  writeFile?: CommandContext['writeFile'];
 }
 
 async function defaultSys(): Promise<Sys> {
@@ -22,23 +23,14 @@ async function defaultSys(): Promise<Sys> {
 export async function main(argv: readonly string[], ctx: MainContext = {}): Promise<number> {
   const io = ctx.io ?? processIo;
   const getSys = async () => ctx.sys ?? (await defaultSys());
+  const format = { json: jsonAsked(argv) };
   try {
-    const sub = argv[0] === undefined ? undefined : SUBCOMMANDS[argv[0]];
-    if (sub) return await sub(argv.slice(1), { io, getSys });
-    const inv = resolveInvocation(parseArgv(argv));
-    if (inv.mode === 'help') {
-      io.stdout(helpText());
-      return 0;
-    }
-    if (inv.mode === 'version') {
-      io.stdout(`${VERSION_TEXT}\n`);
-      return 0;
-    }
-    // Loaded here, not at the top: subcommands (vmcore save in a capture kernel) skip the kexec stack.
-    const { runKexec } = await import('./run-kexec.js');
-    return runKexec(inv, await getSys(), io);
+    const legacy = argv[0] === undefined ? undefined : LEGACY[argv[0]];
+    if (legacy) return await legacy(argv.slice(1), { io, getSys });
+    const run = { io, getSys, ...(ctx.writeFile ? { writeFile: ctx.writeFile } : {}) };
+    return await runCommand(ROOT, argv, run, [], format);
   } catch (err) {
-    reportError(err, io, argv.includes('--json'));
+    reportError(err, io, format.json);
     return err instanceof KexecError || err instanceof Error ? exitCodeFor(err) : 1;
   }
 }

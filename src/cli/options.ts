@@ -1,5 +1,7 @@
 // The kexec-tools option table (kexec/kexec.h KEXEC_OPTIONS and kexec/arch/i386/include/arch/options.h),
-// plus kexec-ts' own additions. One table drives parsing and --help.
+// plus kexec-ts' own additions: the options of kexec-ts itself (src/cli/root.ts). It drives parsing,
+// --help, the man page kexec-ts(8) and the completions, like every command's table.
+import type { OptionSpec } from './command.js';
 
 export type OptionId =
   | 'help'
@@ -34,18 +36,13 @@ export type OptionId =
   | 'noefi'
   | 'ignored';
 
-export interface OptionSpec {
-  id: OptionId;
-  long: string[];
-  short?: string;
-  /** 'required': takes a value (`--x=V`, `--x V`, `-xV`, `-x V`). */
-  arg?: 'required';
-  help: string;
-  /** Listed in --help under this heading. */
-  group: 'action' | 'general' | 'linux' | 'kexec-ts' | 'compat';
+export interface KexecOption extends OptionSpec {
+  readonly id: OptionId;
+  /** Listed in --help under this heading (root.ts names them). */
+  readonly group: 'action' | 'general' | 'linux' | 'kexec-ts' | 'compat';
 }
 
-export const OPTIONS: readonly OptionSpec[] = [
+export const OPTIONS: readonly KexecOption[] = [
   { id: 'help', long: ['help'], short: 'h', help: 'Print this help and exit.', group: 'general' },
   { id: 'version', long: ['version'], short: 'v', help: 'Print the version and exit.', group: 'general' },
   {
@@ -107,7 +104,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     id: 'type',
     long: ['type'],
     short: 't',
-    arg: 'required',
+    arg: 'TYPE',
     help: 'Force the image type (kexec_load only).',
     group: 'general',
   },
@@ -150,28 +147,28 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     id: 'mem-min',
     long: ['mem-min'],
-    arg: 'required',
+    arg: 'ADDR',
     help: 'Lowest address for segments (kexec_load).',
     group: 'general',
   },
   {
     id: 'mem-max',
     long: ['mem-max'],
-    arg: 'required',
+    arg: 'ADDR',
     help: 'Highest address for segments (kexec_load).',
     group: 'general',
   },
   {
     id: 'entry',
     long: ['entry'],
-    arg: 'required',
+    arg: 'ADDR',
     help: 'Override the entry point (kexec_load).',
     group: 'general',
   },
   {
     id: 'command-line',
     long: ['command-line', 'append'],
-    arg: 'required',
+    arg: 'STRING',
     help: 'Command line for the new kernel (--append is the same option; last wins).',
     group: 'linux',
   },
@@ -184,7 +181,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     id: 'initrd',
     long: ['initrd', 'ramdisk'],
-    arg: 'required',
+    arg: 'FILE',
+    complete: 'initrd',
     help: 'Initial ramdisk for the new kernel.',
     group: 'linux',
   },
@@ -246,7 +244,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     id: 'ignored',
     long: ['serial', 'serial-baud', 'module', 'dtb'],
-    arg: 'required',
+    arg: 'VALUE',
     help: 'kexec_load-only options with a value: accepted, no effect on kexec_file_load.',
     group: 'compat',
   },

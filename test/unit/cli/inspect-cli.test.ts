@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import { INSPECT } from '../../../src/cli/commands/inspect.js';
 import { main } from '../../../src/cli/main.js';
-import { SUBCOMMANDS } from '../../../src/cli/subcommands.js';
+import { runCommand } from '../../../src/cli/run-command.js';
 import { FormatError } from '../../../src/errors.js';
 import { isElf } from '../../../src/formats/elf/ehdr.js';
 import { FakeSys } from '../../../src/sys/fake.js';
@@ -36,7 +37,7 @@ async function run(
   const s = sys();
   const ctx = { io, getSys: async () => s, writeFile: (p: string, d: Uint8Array) => void writes.set(p, d) };
   try {
-    return { status: await SUBCOMMANDS['inspect']!(argv, ctx), ...io };
+    return { status: await runCommand(INSPECT, argv, ctx), ...io };
   } catch (e) {
     return { status: -1, error: e, ...io };
   }

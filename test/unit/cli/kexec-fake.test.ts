@@ -293,7 +293,7 @@ describe('help and version', () => {
       '--reuse-cmdline',
       '--reuse-console',
       '--force-sync',
-      '--append=VALUE',
+      '--append=STRING',
     ]) {
       assert.ok(r.out.includes(s), s);
     }
