@@ -1,9 +1,7 @@
 // Lazy koffi bindings to glibc. Nothing here runs until the first real call, so importing src/sys
 // (e.g. for FakeSys in tests, or `kexec-ts inspect`) never loads the native module.
 // Only src/sys may touch koffi.
-import { createRequire } from 'node:module';
-
-type Koffi = typeof import('koffi');
+import { type Koffi, loadKoffi } from './koffi.js';
 
 /** Raw syscall(2) with every argument as a machine word; pointers are passed as addresses. */
 type Syscall6 = (nr: number, a: Word, b: Word, c: Word, d: Word, e: Word) => number | bigint;
@@ -23,7 +21,7 @@ let cached: Libc | undefined;
 
 export function libc(): Libc {
   if (cached) return cached;
-  const koffi = createRequire(import.meta.url)('koffi') as Koffi;
+  const koffi = loadKoffi();
   const lib = koffi.load('libc.so.6');
   cached = {
     koffi,

@@ -2,13 +2,10 @@
 // lzo1x_1_compress that makedumpfile -l calls, and lzo1x_decompress_safe. Loaded on first use only;
 // callers fall back to our JS codec (kdump/compressed/lzo.ts) when the library is not there.
 // Facts from LZO 2.10's headers (liblzo2-dev): lzoconf.h and lzo1x.h, cited at each use.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { endianness } from 'node:os';
-import { basename, dirname, join } from 'node:path';
 import { StateError } from '../errors.js';
-
-type Koffi = typeof import('koffi');
+import { type Koffi, loadKoffi } from './koffi.js';
+import { libraryForImage, mappedLibrary } from './mapped-library.js';
 
 /** The soname of LZO 2 on Debian (package liblzo2-2), the one makedumpfile links. */
 export const LIBLZO2 = 'liblzo2.so.2';
@@ -78,7 +75,7 @@ const loaded = new Map<string, Functions>();
 function bind(library: string): Functions {
   const have = loaded.get(library);
   if (have) return have;
-  const koffi = createRequire(import.meta.url)('koffi') as Koffi;
+  const koffi = loadKoffi();
   let lib: ReturnType<Koffi['load']>;
   try {
     lib = koffi.load(library);
@@ -211,7 +208,7 @@ export function openLiblzo2(library: string = LIBLZO2): Liblzo2 {
 }
 
 /**
- * The file the dynamic loader mapped for liblzo2 (from /proc/self/maps once it is loaded), e.g.
+ * The file the dynamic loader mapped for liblzo2 (once it is loaded), e.g.
  * /usr/lib/x86_64-linux-gnu/liblzo2.so.2.0.0: what a capture initrd copies so that `vmcore save -l`
  * there loads the same library. Undefined when it does not load.
  */
@@ -221,20 +218,10 @@ export function liblzo2File(library: string = LIBLZO2): string | undefined {
   } catch {
     return undefined;
   }
-  const want = basename(library).replace(/\.so.*$/, '.so');
-  for (const line of readFileSync('/proc/self/maps', 'utf8').split('\n')) {
-    const path = line.split(/\s+/)[5];
-    if (path?.startsWith('/') && basename(path).startsWith(want)) return path;
-  }
-  return undefined;
+  return mappedLibrary(library);
 }
 
-/**
- * liblzo2 for an image (capture initrd, lab guest): the file this machine loads (`host`) and where the
- * image holds it (`image`): under its soname in the same directory, a search path of the loader, so
- * `vmcore save -l` there dlopens it as here. Undefined when it does not load.
- */
+/** liblzo2 for an image (capture initrd, lab guest): see libraryForImage(). Undefined when it does not load. */
 export function liblzo2ForImage(): { host: string; image: string } | undefined {
-  const host = liblzo2File();
-  return host === undefined ? undefined : { host, image: join(dirname(host), LIBLZO2) };
+  return libraryForImage(liblzo2File(), LIBLZO2);
 }

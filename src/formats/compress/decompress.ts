@@ -1,5 +1,6 @@
 // Whole-buffer decompression with a hard cap on the output (decompression bombs -> LimitError).
-// gzip and zstd come from node:zlib, which enforces the cap while inflating (maxOutputLength).
+// gzip comes from node:zlib, which enforces the cap while inflating (maxOutputLength), and zstd from
+// zstd.ts (node:zlib's or libzstd's, with the same cap).
 // lz4 (legacy and frame formats) is our own decoder; bzip2 comes from seek-bzip (pure JS).
 // xz and lzma come from @napi-rs/lzma (prebuilt, no compiler needed; see docs/formats.md), which has
 // no output cap, so the size the file declares is checked first and the real size after.
@@ -11,6 +12,7 @@ import { type CompressionName, detectCompression } from './detect.js';
 import { lz4FrameDecompress } from './lz4-frame.js';
 import { lz4LegacyDecompress } from './lz4-legacy.js';
 import { LZMA_SIZE_UNKNOWN, LzmaAloneHeader, xzStreams } from './xz-index.js';
+import { zstdCodec } from './zstd.js';
 
 /** Default output cap: 512 MiB, far above any real kernel or initramfs we expect to load. */
 export const DEFAULT_MAX_OUTPUT = 512 * 1024 * 1024;
@@ -118,14 +120,8 @@ export function decompress(
       case 'gzip':
         return viaZlib('gzip', maxOutput, (o) => zlib.gunzipSync(bytes, o));
       case 'zstd': {
-        const z = zlib as { zstdDecompressSync?: (b: Uint8Array, o: zlib.ZlibOptions) => Uint8Array };
-        if (z.zstdDecompressSync === undefined) {
-          throw new FormatError('zstd decompression needs Node.js >= 22.15', 'zstd', undefined, {
-            hint: 'run kexec-ts with Node.js 24 (npm installs it as a dev dependency)',
-          });
-        }
-        const fn = z.zstdDecompressSync;
-        return viaZlib('zstd', maxOutput, (o) => fn(bytes, o));
+        const z = zstdCodec(); // node:zlib's, else libzstd's; StateError when neither is there
+        return viaZlib('zstd', maxOutput, (o) => z.decompress(bytes, o.maxOutputLength ?? maxOutput));
       }
       case 'xz':
         return viaXz(bytes, maxOutput);

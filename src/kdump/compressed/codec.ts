@@ -1,9 +1,11 @@
 // Per-page compression of kdump-compressed files: makedumpfile's four algorithms (research §3.3) and the
-// page descriptor flag each one sets. zlib and zstd come from node:zlib, snappy from the `snappy` package
-// (napi-rs, prebuilt binaries: no compiler at install), LZO1X from our own lzo.ts.
+// page descriptor flag each one sets. zlib comes from node:zlib, zstd from formats/compress/zstd.ts
+// (node:zlib's, else libzstd's), snappy from the `snappy` package (napi-rs, prebuilt binaries: no
+// compiler at install), LZO1X from our own lzo.ts.
 import { createRequire } from 'node:module';
-import { constants, deflateSync, inflateSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
+import { constants, deflateSync, inflateSync } from 'node:zlib';
 import { FormatError } from '../../errors.js';
+import { zstdCodec } from '../../formats/compress/zstd.js';
 import {
   DUMP_DH_COMPRESSED_LZO,
   DUMP_DH_COMPRESSED_SNAPPY,
@@ -58,8 +60,8 @@ export function pageCompressor(kind: PageCompression): (page: Uint8Array) => Uin
       return (p) => deflateSync(p, o);
     }
     case 'zstd': {
-      const o = { params: { [constants.ZSTD_c_compressionLevel]: 1 } };
-      return (p) => zstdCompressSync(p, o);
+      const z = zstdCodec();
+      return (p) => z.compress(p, 1);
     }
     case 'lzo': {
       const scratch = lzo1xScratch(); // the writer copies each result before the next page
@@ -77,6 +79,8 @@ export function pageCompressor(kind: PageCompression): (page: Uint8Array) => Uin
 /** Decompresses one page by its descriptor flags; the result must be exactly `pageSize` bytes. */
 export function decompressPage(raw: Uint8Array, flags: number, pageSize: number): Uint8Array {
   let out: Uint8Array;
+  // Outside the try: a runtime without zstd is not a corrupt page.
+  const zstd = flags & DUMP_DH_COMPRESSED_ZSTD ? zstdCodec() : undefined;
   try {
     if (flags & DUMP_DH_COMPRESSED_ZLIB) out = inflateSync(raw, { maxOutputLength: pageSize });
     else if (flags & DUMP_DH_COMPRESSED_LZO) out = lzo1xDecompress(raw, pageSize);
@@ -84,7 +88,7 @@ export function decompressPage(raw: Uint8Array, flags: number, pageSize: number)
       // The block starts with its uncompressed length as a varint: check it before the decoder allocates.
       if (snappyLength(raw) !== pageSize) throw new FormatError('snappy page of the wrong length', 'kdump');
       out = snappy().uncompressSync(raw, SNAPPY_DEC) as Buffer;
-    } else if (flags & DUMP_DH_COMPRESSED_ZSTD) out = zstdDecompressSync(raw, { maxOutputLength: pageSize });
+    } else if (zstd) out = zstd.decompressPage(raw, pageSize);
     else if (flags === 0) out = raw;
     else throw new FormatError(`page compression flags 0x${flags.toString(16)} not supported`, 'kdump');
   } catch (e) {

@@ -14,7 +14,9 @@
 // is wrapped, with its per-page garbage bounded by a periodic scavenge.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { constants, Deflate, deflateSync, ZstdCompress, zstdCompressSync } from 'node:zlib';
+// A namespace import: a named import of ZstdCompress fails to load on Node.js < 22.15 (no zstd there).
+import * as zlib from 'node:zlib';
+import { type ZstdCodec, zstdCodec } from '../../formats/compress/zstd.js';
 import { LIBLZO2, type Liblzo2, lzo1xWorstCase, openLiblzo2 } from '../../sys/liblzo2.js';
 import { pageCompressor as oneShotCodec, type PageCompression } from '../compressed/codec.js';
 import { lzo1xBound, lzo1xCompressInto, lzo1xScratch } from '../compressed/lzo.js';
@@ -42,8 +44,8 @@ export interface PageCompressorOptions {
 
 // zlib level 1 (makedumpfile -c calls compress2(..., Z_BEST_SPEED)); zstd level 1 (makedumpfile
 // --zstd: ZSTD_compressCCtx(..., 1)). research kdump.md §3.4.
-const ZLIB_OPTS = { level: constants.Z_BEST_SPEED };
-const ZSTD_OPTS = { params: { [constants.ZSTD_c_compressionLevel]: 1 } };
+const ZLIB_OPTS = { level: zlib.constants.Z_BEST_SPEED };
+const ZSTD_OPTS = { params: { [zlib.constants.ZSTD_c_compressionLevel]: 1 } };
 
 interface NativeHandle {
   writeSync(
@@ -72,7 +74,12 @@ export function openPageCompressor(
   opts: PageCompressorOptions = {},
 ): PageCompressor | undefined {
   if (kind === 'none') return undefined;
-  if (kind === 'zlib' || kind === 'zstd') return reusedContext(kind, pageSize);
+  if (kind === 'zlib') return reusedContext(kind, pageSize);
+  if (kind === 'zstd') {
+    // Node.js >= 22.15 has zstd in node:zlib; older ones use the system's libzstd (zstd.ts).
+    const z = zstdCodec();
+    return z.compressor ? libzstdInto(z, pageSize) : reusedContext(kind, pageSize);
+  }
   if (kind === 'lzo') {
     let lib: Liblzo2;
     try {
@@ -139,6 +146,25 @@ function liblzo2Into(lib: Liblzo2, pageSize: number): PageCompressor {
   };
 }
 
+/**
+ * libzstd's ZSTD_compressCCtx at level 1 (makedumpfile --zstd's call) straight into the caller's buffer,
+ * one context for the dump; a page that does not shrink is reported as 0.
+ */
+function libzstdInto(z: ZstdCodec, pageSize: number): PageCompressor {
+  const c = z.compressor!(1);
+  const bound = z.bound!(pageSize);
+  return {
+    bound,
+    engine: z.engine,
+    compressInto(src, srcOff, dst, dstOff) {
+      if (dst.byteLength - dstOff < bound) throw new RangeError('compressInto: no room');
+      const n = c.compressInto(src, srcOff, pageSize, dst, dstOff);
+      return n >= pageSize ? 0 : n;
+    },
+    close: () => c.close(),
+  };
+}
+
 /** LZO1X straight into the caller's buffer: one hash table for the dump, nothing allocated per page. */
 function lzoInto(pageSize: number, fallback: string): PageCompressor {
   const scratch = lzo1xScratch();
@@ -160,7 +186,7 @@ function reusedContext(kind: 'zlib' | 'zstd', pageSize: number): PageCompressor 
   // zlib's compressBound is len + len/4096 + len/16384 + 13 (+ 5 per 16 KiB stored block); zstd's is
   // len + len/256 + (128 KiB - len)/2048 plus an 18-byte frame header. A page plus a quarter covers both.
   const bound = pageSize + (pageSize >> 2) + 64;
-  const make = () => (kind === 'zlib' ? new Deflate(ZLIB_OPTS) : new ZstdCompress(ZSTD_OPTS));
+  const make = () => (kind === 'zlib' ? new zlib.Deflate(ZLIB_OPTS) : new zlib.ZstdCompress(ZSTD_OPTS));
   let stream = make() as unknown as StreamInternals;
   if (typeof stream._handle?.writeSync !== 'function' || !(stream._writeState instanceof Uint32Array)) {
     stream.close();
@@ -173,7 +199,7 @@ function reusedContext(kind: 'zlib' | 'zstd', pageSize: number): PageCompressor 
   // Z_FINISH ends the zlib stream (header, deflate data, adler32); zlib then needs deflateReset, which
   // keeps level and strategy. ZSTD_e_end ends the frame, and the next call starts a new one with the
   // same parameters; Node's zstd reset() would build a fresh context with default parameters.
-  const finish = kind === 'zlib' ? constants.Z_FINISH : constants.ZSTD_e_end;
+  const finish = kind === 'zlib' ? zlib.constants.Z_FINISH : zlib.constants.ZSTD_e_end;
   return {
     bound,
     engine,
@@ -211,7 +237,8 @@ function oneShot(kind: 'zlib' | 'zstd', pageSize: number, bound: number): PageCo
     engine: kind === 'zlib' ? 'node:zlib deflateSync' : 'node:zlib zstdCompressSync',
     compressInto(src, srcOff, dst, dstOff) {
       const page = src.subarray(srcOff, srcOff + pageSize);
-      const out = kind === 'zlib' ? deflateSync(page, ZLIB_OPTS) : zstdCompressSync(page, ZSTD_OPTS);
+      const out =
+        kind === 'zlib' ? zlib.deflateSync(page, ZLIB_OPTS) : zlib.zstdCompressSync(page, ZSTD_OPTS);
       if (out.byteLength >= pageSize) return 0;
       dst.set(out, dstOff);
       return out.byteLength;

@@ -18,10 +18,12 @@ import { basename, dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { createGzip, createZstdCompress } from 'node:zlib';
+import { createGzip } from 'node:zlib';
 import { FileError, StateError, UsageError } from '../../errors.js';
+import { zstdCodec } from '../../formats/compress/zstd.js';
 import { type CpioEntry, writeCpioStream } from '../../formats/cpio/writer.js';
 import { liblzo2ForImage } from '../../sys/liblzo2.js';
+import { libzstdForImage } from '../../sys/libzstd.js';
 import { formatKdumpConfig, type KdumpConfig } from './config.js';
 import { CAPTURE_ENV, KDUMP_INIT, KEXEC_TS_WRAPPER } from './init-script.js';
 
@@ -299,6 +301,10 @@ export async function buildCaptureInitrd(o: BuildInitrdOptions): Promise<BuildIn
     // soname in the loader's directory it came from. Without it the capture kernel uses the JS encoder.
     const lzo = liblzo2ForImage();
     if (lzo) t.file(lzo.image, lzo.host, 0o755);
+    // On a Node.js without zstd in node:zlib (< 22.15), zstd pages go through the system's libzstd
+    // (formats/compress/zstd.ts), dlopened the same way.
+    const zstd = libzstdForImage();
+    if (zstd) t.file(zstd.image, zstd.host, 0o755);
     t.file(`${PKG_DIR}/kexec-ts/package.json`, join(pkg, 'package.json'));
     await t.copy(`${PKG_DIR}/kexec-ts/dist/src`, join(pkg, 'dist/src'), (r) => r.endsWith('.map'));
     t.add({ kind: 'bytes', path: '/bin/kexec-ts', data: KEXEC_TS_WRAPPER, mode: 0o755 });
@@ -319,7 +325,7 @@ export async function buildCaptureInitrd(o: BuildInitrdOptions): Promise<BuildIn
       compression === 'gzip'
         ? pipeline(pass, createGzip({ level: 6 }), file)
         : compression === 'zstd'
-          ? pipeline(pass, createZstdCompress(), file)
+          ? pipeline(pass, zstdCodec().compressStream(), file)
           : pipeline(pass, file);
     const writing = writeCpioStream(pass, t.entries).then((n) => {
       pass.end();

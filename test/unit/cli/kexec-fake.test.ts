@@ -2,7 +2,7 @@
 // what was printed and the exit code. No test here can touch the real kernel.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { gzipSync, zstdCompressSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { main } from '../../../src/cli/main.js';
 import { FakeSys, type FakeSysOptions } from '../../../src/sys/fake.js';
 import { captureIo } from '../../../src/sys/io.js';
@@ -13,6 +13,7 @@ import {
   LINUX_REBOOT_CMD_KEXEC,
 } from '../../../src/sys/types.js';
 import { buildBzImage } from '../../helpers/build-bzimage.js';
+import { zstdCompressSync } from '../../helpers/zstd.js';
 
 const KERNEL = buildBzImage({ fields: { cmdline_size: 2047 } });
 const INITRD = new Uint8Array([0x30, 0x37, 0x30, 0x37, 0x30, 0x31, 1, 2, 3]);

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
-import { gzipSync, zstdCompressSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { FormatError, LimitError } from '../../../src/errors.js';
 import { decompress } from '../../../src/formats/compress/decompress.js';
 import { detectCompression } from '../../../src/formats/compress/detect.js';
 import { xzDeclaredSize } from '../../../src/formats/compress/xz-index.js';
+import { zstdCompressSync } from '../../helpers/zstd.js';
 
 const root = new URL('../../../../', import.meta.url);
 const fixture = (name: string) =>

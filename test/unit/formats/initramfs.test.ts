@@ -1,10 +1,11 @@
 // The initramfs walk: concatenated archives, NUL padding, compressed segments, member types.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { gzipSync, zstdCompressSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { listInitramfs, summarizeInitramfs } from '../../../src/formats/cpio/initramfs.js';
 import { formatImageInfo, inspectImage } from '../../../src/formats/inspect.js';
 import { buildCpio } from '../../helpers/build-cpio.js';
+import { zstdCompressSync } from '../../helpers/zstd.js';
 
 const text = (s: string) => new TextEncoder().encode(s);
 const main = buildCpio([

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { gzipSync, zstdCompressSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { FormatError, LimitError } from '../../../src/errors.js';
 import { Arm64ImageHeader } from '../../../src/formats/arm64/image.js';
 import { XLF_CAN_BE_LOADED_ABOVE_4G, XLF_KERNEL_64 } from '../../../src/formats/bzimage/setup-header.js';
@@ -8,6 +8,7 @@ import { Multiboot2Header, MultibootHeader } from '../../../src/formats/multiboo
 import { PROBES, prepareKernel, probeAll, probeImage } from '../../../src/formats/probe.js';
 import { buildBzImage } from '../../helpers/build-bzimage.js';
 import { buildElf } from '../../helpers/build-elf.js';
+import { zstdCompressSync } from '../../helpers/zstd.js';
 
 function multiboot(at: number): Uint8Array {
   const b = new Uint8Array(at + 64);

@@ -1,0 +1,192 @@
+// The Debian package on Debian 12 and 13 without booting (issue 13): a minimal tree made by mmdebstrap
+// (cached by content in the lab cache), `apt install ./kexec-ts_*.deb` in a chroot, which pulls the
+// distribution's nodejs, the commands a new user runs (--version, --help, doctor --json, inspect on a
+// real Debian kernel, vmcore info/dmesg/save on a synthetic dump), then `apt purge --autoremove`, after
+// which nothing may be left but what policy allows (dpkg's and apt's own records and logs).
+// Needs root (chroot, mounts in a private namespace) and Debian's archive. Run: npm run test:deb.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { buildDeb, type DebResult } from '../../scripts/build-deb.js';
+import { buildVmcore, SynthMemory, writeLocklessLog } from '../helpers/build-vmcore.js';
+import { debianTree } from './tree.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const KERNEL = join(ROOT, 'test/fixtures/real/vmlinuz-6.12.107+deb12-cloud-amd64');
+/** What each suite's apt must install for nodejs: Debian 12's 18.20, Debian 13's 20.19. */
+const SUITES = [
+  { suite: 'bookworm', node: /^v18\.(19|[2-9]\d)\./ },
+  { suite: 'trixie', node: /^v20\.(19|[2-9]\d)\./ },
+] as const;
+
+const work = mkdtempSync(join(tmpdir(), 'kexec-ts-deb-test-'));
+let deb: DebResult;
+before(() => {
+  deb = buildDeb(join(work, 'out'));
+});
+after(() => rmSync(work, { recursive: true, force: true }));
+
+/**
+ * Runs `script` with /bin/sh in the chroot `dir`, with /proc, /sys and /dev mounted in a mount namespace
+ * of its own (unshare), so nothing stays mounted on the host whatever happens. Returns stdout; throws
+ * with stderr on a non-zero exit unless `ok` accepts the status.
+ */
+function inChroot(dir: string, script: string, ok: (status: number) => boolean = (s) => s === 0): string {
+  const setup = `mount -t proc proc "$1/proc" && mount --rbind /sys "$1/sys" && mount --rbind /dev "$1/dev" && exec chroot "$1" /bin/sh -c "$2"`;
+  const r = spawnSync('unshare', ['--mount', '--fork', '--', 'sh', '-c', setup, 'sh', dir, script], {
+    encoding: 'utf8',
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C.UTF-8' },
+    maxBuffer: 64 << 20,
+  });
+  if (r.status === null || !ok(r.status))
+    throw new Error(`chroot ${dir}: ${script}\nexit ${r.status ?? r.signal}\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** Every path in the tree except the pseudo and scratch file systems, with its type. */
+function snapshot(dir: string): Set<string> {
+  const out = new Set<string>();
+  const skip = new Set(['proc', 'sys', 'dev', 'run', 'tmp']);
+  const visit = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      const rel = relative(dir, p);
+      if (skip.has(rel)) continue;
+      out.add(`${rel}${e.isDirectory() ? '/' : ''}`);
+      if (e.isDirectory()) visit(p);
+    }
+  };
+  visit(dir);
+  return out;
+}
+
+/** What installing and purging a package may leave: dpkg's and apt's records, logs, caches. */
+const ALLOWED_LEFTOVER = /^(var\/lib\/dpkg\/|var\/lib\/apt\/|var\/log\/|var\/cache\/|etc\/ld\.so\.cache$)/;
+
+function syntheticVmcore(): Uint8Array {
+  const mem = new SynthMemory();
+  const { keys } = writeLocklessLog(
+    mem,
+    [
+      { tsNsec: 1_000_000n, text: new TextEncoder().encode('Linux version 6.1.0-test (deb test)') },
+      { tsNsec: 2_000_000n, text: new TextEncoder().encode('Kernel panic - not syncing: deb test') },
+    ],
+    4,
+    10,
+  );
+  for (let p = 40; p < 48; p++) mem.bytes.fill(p, p * 4096, p * 4096 + 100);
+  return buildVmcore({ vmcoreinfo: `OSRELEASE=6.1.0-test\nPAGESIZE=4096\n${keys}`, mem });
+}
+
+for (const { suite, node } of SUITES) {
+  describe(`kexec-ts .deb on Debian ${suite}`, () => {
+    let dir: string;
+    let base: Set<string>;
+    const sh = (script: string, ok?: (s: number) => boolean) => inChroot(dir, script, ok);
+
+    it('installs with apt from a file, pulling the distribution nodejs', () => {
+      dir = join(work, suite);
+      mkdirSync(dir);
+      execFileSync('tar', ['-xpf', debianTree(suite), '-C', dir, '--numeric-owner']);
+      copyFileSync('/etc/resolv.conf', join(dir, 'etc/resolv.conf'));
+      base = snapshot(dir);
+      copyFileSync(deb.path, join(dir, 'tmp/kexec-ts.deb'));
+      sh(
+        'apt-get update -q >/dev/null && apt-get install -y -q /tmp/kexec-ts.deb >/tmp/apt.log 2>&1 || { cat /tmp/apt.log; exit 1; }',
+      );
+      assert.match(sh('node --version'), node);
+      assert.match(
+        sh(`dpkg-query -W -f='\${Status} \${Version}' kexec-ts`),
+        new RegExp(`^install ok installed ${deb.version}$`),
+      );
+      // nodejs came from Debian as a dependency, marked automatic (so purge --autoremove takes it).
+      assert.match(sh('apt-mark showauto'), /^nodejs$/m);
+    });
+
+    it('--version and --help answer, exit 0', () => {
+      assert.match(sh('kexec-ts --version'), new RegExp(`^kexec-ts ${deb.version.replace(/\./g, '\\.')} `));
+      assert.match(sh('kexec-ts --help'), /^Usage: kexec-ts /m);
+      assert.equal(sh('command -v kexec-ts').trim(), '/usr/sbin/kexec-ts');
+    });
+
+    it('doctor --json reports on this machine as a chroot shows it', () => {
+      const out = sh('kexec-ts doctor --json', (s) => s === 0 || s === 1);
+      const report = JSON.parse(out);
+      assert.equal(typeof report, 'object');
+      assert.doesNotMatch(out, /internal error/);
+    });
+
+    it('inspect --json reads a Debian kernel (bzImage, zstd payload)', () => {
+      copyFileSync(KERNEL, join(dir, 'tmp/vmlinuz'));
+      const info = JSON.parse(sh('kexec-ts inspect --json /tmp/vmlinuz'));
+      const one = Array.isArray(info) ? info[0] : info;
+      assert.match(JSON.stringify(one), /6\.12\.107\+deb12-cloud-amd64/);
+      assert.match(JSON.stringify(one), /bzImage/);
+    });
+
+    it('vmcore info, dmesg and save (ELF, zlib, lzo, snappy, zstd) on a dump, and reads back each file', () => {
+      writeFileSync(join(dir, 'tmp/vmcore'), syntheticVmcore());
+      assert.match(sh('kexec-ts vmcore dmesg /tmp/vmcore'), /Kernel panic - not syncing: deb test/);
+      assert.match(sh('kexec-ts vmcore info /tmp/vmcore'), /6\.1\.0-test/);
+      for (const [name, flag] of [
+        ['elf', '-E'],
+        ['zlib', '-c'],
+        ['lzo', '-l'],
+        ['snappy', '-p'],
+        ['zstd', '-z'],
+      ] as const) {
+        sh(`kexec-ts vmcore save ${flag} /tmp/vmcore /tmp/out-${name} >/dev/null`);
+        assert.match(
+          sh(`kexec-ts vmcore dmesg /tmp/out-${name}`),
+          /Kernel panic - not syncing: deb test/,
+          name,
+        );
+      }
+      assert.doesNotMatch(sh('ls /tmp'), /incomplete/);
+    });
+
+    it('ships the kdump unit disabled and the conffile; nothing was started or enabled', () => {
+      assert.match(
+        sh('cat /usr/lib/systemd/system/kexec-ts-kdump.service'),
+        /^ExecStart=\/usr\/sbin\/kexec-ts kdump load$/m,
+      );
+      assert.equal(
+        sh('ls /etc/systemd/system/multi-user.target.wants/ 2>/dev/null | grep kexec-ts || true'),
+        '',
+      );
+      assert.match(
+        sh(`dpkg-query -W -f='\${Conffiles}' kexec-ts`),
+        /\/etc\/kexec-ts\/kdump\.conf [0-9a-f]{32}/,
+      );
+      // kdump reads the shipped conffile (all defaults) and says what is missing here, as an error of its own.
+      const status = sh('kexec-ts kdump status 2>&1', (s) => s === 0 || s === 1);
+      assert.doesNotMatch(status, /internal error|kdump\.conf:\d+/);
+    });
+
+    it('purge --autoremove leaves nothing but dpkg and apt records', () => {
+      sh('apt-get purge -y -q --autoremove kexec-ts >/tmp/apt.log 2>&1 || { cat /tmp/apt.log; exit 1; }');
+      assert.equal(
+        sh(`dpkg-query -W -f='\${Status}' kexec-ts nodejs 2>&1 || true`).includes('installed'),
+        false,
+      );
+      const now = snapshot(dir);
+      const added = [...now].filter((p) => !base.has(p) && !ALLOWED_LEFTOVER.test(p));
+      const removed = [...base].filter((p) => !now.has(p) && !ALLOWED_LEFTOVER.test(p));
+      assert.deepEqual(added, [], 'left behind');
+      assert.deepEqual(removed, [], 'removed from the base system');
+      assert.equal(existsSync(join(dir, 'etc/kexec-ts')), false);
+    });
+  });
+}
