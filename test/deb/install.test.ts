@@ -20,7 +20,7 @@ import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { buildDeb, type DebResult } from '../../scripts/build-deb.js';
-import { buildVmcore, SynthMemory, writeLocklessLog } from '../helpers/build-vmcore.js';
+import { userVmcore } from '../helpers/build-vmcore.js';
 import { debianTree } from './tree.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -75,21 +75,6 @@ function snapshot(dir: string): Set<string> {
 /** What installing and purging a package may leave: dpkg's and apt's records, logs, caches. */
 const ALLOWED_LEFTOVER = /^(var\/lib\/dpkg\/|var\/lib\/apt\/|var\/log\/|var\/cache\/|etc\/ld\.so\.cache$)/;
 
-function syntheticVmcore(): Uint8Array {
-  const mem = new SynthMemory();
-  const { keys } = writeLocklessLog(
-    mem,
-    [
-      { tsNsec: 1_000_000n, text: new TextEncoder().encode('Linux version 6.1.0-test (deb test)') },
-      { tsNsec: 2_000_000n, text: new TextEncoder().encode('Kernel panic - not syncing: deb test') },
-    ],
-    4,
-    10,
-  );
-  for (let p = 40; p < 48; p++) mem.bytes.fill(p, p * 4096, p * 4096 + 100);
-  return buildVmcore({ vmcoreinfo: `OSRELEASE=6.1.0-test\nPAGESIZE=4096\n${keys}`, mem });
-}
-
 for (const { suite, node } of SUITES) {
   describe(`kexec-ts .deb on Debian ${suite}`, () => {
     let dir: string;
@@ -137,7 +122,10 @@ for (const { suite, node } of SUITES) {
     });
 
     it('vmcore info, dmesg and save (ELF, zlib, lzo, snappy, zstd) on a dump, and reads back each file', () => {
-      writeFileSync(join(dir, 'tmp/vmcore'), syntheticVmcore());
+      writeFileSync(
+        join(dir, 'tmp/vmcore'),
+        userVmcore(['Linux version 6.1.0-test (deb test)', 'Kernel panic - not syncing: deb test']),
+      );
       assert.match(sh('kexec-ts vmcore dmesg /tmp/vmcore'), /Kernel panic - not syncing: deb test/);
       assert.match(sh('kexec-ts vmcore info /tmp/vmcore'), /6\.1\.0-test/);
       for (const [name, flag] of [

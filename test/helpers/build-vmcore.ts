@@ -376,3 +376,20 @@ NUMBER(SECTION_SIZE_BITS)=27
 NUMBER(MAX_PHYSMEM_BITS)=46
 ${PAGE_KEYS_6_1}`;
 }
+
+/**
+ * A dump as a user meets one: a 6.1 x86_64 kernel's ELF vmcore with its printk log (`lines`), page
+ * tables and mem_map (so `vmcore save` in every format and `vmcore dmesg` of what it wrote work), and a
+ * few pages of content. For the tests that run the installed command on it (test/deb).
+ */
+export function userVmcore(lines: string[]): Uint8Array {
+  const mem = new SynthMemory();
+  const map = writeMemMap(mem, []);
+  const records = lines.map((l, i) => ({
+    tsNsec: BigInt(i + 1) * 1_000_000n,
+    text: new TextEncoder().encode(l),
+  }));
+  const { keys } = writeLocklessLog(mem, records, 4, 10);
+  for (let p = 40; p < 48; p++) mem.bytes.fill(p, p * 4096, p * 4096 + 100);
+  return buildVmcore({ vmcoreinfo: `OSRELEASE=6.1.0-test\nPAGESIZE=4096\n${map}${keys}`, mem });
+}

@@ -106,6 +106,8 @@ function libzstdStream(lib: Libzstd, level: number): Transform {
 }
 
 let chosen: ZstdCodec | undefined;
+/** What zstdCodec() may use: node:zlib's zstd, and which libzstd. Changed only by detectZstdAs(). */
+let engines = { node: true, library: LIBZSTD };
 
 /**
  * The zstd of this runtime: node:zlib's, else libzstd's. Throws StateError (E_STATE) naming both when
@@ -113,13 +115,13 @@ let chosen: ZstdCodec | undefined;
  */
 export function zstdCodec(): ZstdCodec {
   if (chosen) return chosen;
-  const native = nodeZstdCodec();
+  const native = engines.node ? nodeZstdCodec() : undefined;
   if (native) {
     chosen = native;
     return native;
   }
   try {
-    chosen = libzstdCodec();
+    chosen = libzstdCodec(engines.library);
     return chosen;
   } catch (e) {
     throw new StateError(
@@ -130,4 +132,14 @@ export function zstdCodec(): ZstdCodec {
       },
     );
   }
+}
+
+/**
+ * Tests: zstdCodec() from now on chooses as on a runtime whose node:zlib has no zstd (`node: false`)
+ * or whose libzstd is `library` (a name that does not load: a system without it). No options: as this
+ * runtime is.
+ */
+export function detectZstdAs(o: { node?: boolean; library?: string } = {}): void {
+  chosen = undefined;
+  engines = { node: o.node ?? true, library: o.library ?? LIBZSTD };
 }

@@ -52,6 +52,15 @@ function snappy(): SnappyModule {
   return snappyModule;
 }
 
+/**
+ * Throws the typed error of a page codec this runtime cannot run (zstd with neither node:zlib's nor
+ * libzstd, snappy without its prebuilt addon), so that `vmcore save` stops before it writes anything.
+ */
+export function requirePageCodec(kind: PageCompression): void {
+  if (kind === 'zstd') zstdCodec();
+  else if (kind === 'snappy') snappy();
+}
+
 /** A page compressor: the compressed bytes, or undefined for `none`. Level 1 / fastest, as makedumpfile. */
 export function pageCompressor(kind: PageCompression): (page: Uint8Array) => Uint8Array | undefined {
   switch (kind) {

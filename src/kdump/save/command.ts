@@ -8,6 +8,7 @@ import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { type Io, processIo } from '../../sys/io.js';
+import { requirePageCodec } from '../compressed/codec.js';
 import { formatKernelLog, readKernelLog } from '../dmesg/index.js';
 import { openFileReader } from '../file-reader.js';
 import { saveElfVmcore } from '../save.js';
@@ -124,6 +125,8 @@ export async function saveCommand(
     });
   }
   const dmesgPath = `${a.dest}.dmesg`;
+  // A codec this runtime lacks (zstd on an old Node.js without libzstd) stops the save before any file.
+  requirePageCodec(a.compression);
   for (const d of a.parts ?? [a.dest]) {
     if (!toStdout && !a.force && existsSync(d)) {
       throw new UsageError(`vmcore save: ${d} exists`, { hint: 'choose a new name, or pass --force' });
