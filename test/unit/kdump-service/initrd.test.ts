@@ -119,7 +119,11 @@ describe('kdump build-initrd', () => {
       assert.ok(names.has(n), `missing ${n}`);
     const applet = (a: string) => ['bin', 'sbin', 'usr/bin', 'usr/sbin'].some((d) => names.has(`${d}/${a}`));
     for (const a of ['chroot', 'findfs', 'insmod', 'mount']) assert.ok(applet(a), `missing applet ${a}`);
-    for (const n of ['bin/node', 'bin/kexec-ts', 'opt/kexec-ts/node_modules/@koromix/koffi-linux-x64/package.json'])
+    for (const n of [
+      'bin/node',
+      'bin/kexec-ts',
+      'opt/kexec-ts/node_modules/@koromix/koffi-linux-x64/package.json',
+    ])
       assert.ok(!names.has(n), `${n} must not be in a NODE_FROM=root image`);
     // A few MB (busybox and its libraries), against ~140 MB with Node inside.
     assert.ok(r.unpacked < 8 << 20, `${r.unpacked} bytes`);
