@@ -19,6 +19,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,17 +38,39 @@ export const CONFFILE = '/etc/kexec-ts/kdump.conf';
 const DOC_DIR = '/usr/share/doc/kexec-ts';
 const UNIT_DIR = '/usr/lib/systemd/system';
 
-/** Files of an npm package that the program never reads at run time. */
-function unused(rel: string): boolean {
-  const base = rel.split('/').pop()!;
-  if (/^(license|licence|copying)/i.test(base)) return false;
-  return (
-    /\.(d\.ts|d\.mts|d\.cts|map|md|markdown|ts)$/i.test(base) ||
-    /^(changelog|readme|history|authors)/i.test(base) ||
-    /(^|\/)(test|tests|doc|docs|typings|example|examples)(\/|$)/.test(rel) ||
-    // Prebuilt binaries for musl: Debian is glibc (the addon loaders pick the glibc file there).
-    /(^|\/)musl[_-]/.test(rel)
+/**
+ * Files of an npm package that the program never reads at run time: documentation, types, sources, tests,
+ * musl builds, license files (their texts are in the package's copyright file, policy 12.5), and the
+ * package's own commands (`bin`: kexec-ts calls none of them).
+ */
+function unusedIn(dir: string): (rel: string) => boolean {
+  const pj = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+    bin?: string | Record<string, string>;
+  };
+  const bins = new Set(
+    (typeof pj.bin === 'string' ? [pj.bin] : Object.values(pj.bin ?? {})).map((b) => b.replace(/^\.\//, '')),
   );
+  return (rel) => {
+    const base = rel.split('/').pop()!;
+    return (
+      bins.has(rel) ||
+      /^(license|licence|copying)/i.test(base) ||
+      /\.(d\.ts|d\.mts|d\.cts|map|md|markdown|ts)$/i.test(base) ||
+      /^(changelog|readme|history|authors)/i.test(base) ||
+      /(^|\/)(test|tests|doc|docs|typings|example|examples)(\/|$)/.test(rel) ||
+      // Prebuilt binaries for musl: Debian is glibc (the addon loaders pick the glibc file there).
+      /(^|\/)musl[_-]/.test(rel)
+    );
+  };
+}
+
+/**
+ * Strips a prebuilt addon as dh_strip strips a shared library (debhelper's dh_strip): symbols not needed
+ * for dynamic linking, and the .comment and .note sections. Node.js finds napi_register_module_v1 in the
+ * dynamic symbol table, which stays.
+ */
+function stripAddon(path: string): void {
+  execFileSync('strip', ['--remove-section=.comment', '--remove-section=.note', '--strip-unneeded', path]);
 }
 
 function copyTree(from: string, to: string, skip: (rel: string) => boolean, base = from): void {
@@ -84,23 +107,27 @@ function walk(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-/** dpkg-shlibdeps' Depends for the native addons (libc6 (>= 2.x), libgcc-s1, ...), from Debian's symbols files. */
-function shlibsDepends(root: string, objects: string[]): string {
-  const work = mkdtempSync(join(tmpdir(), 'kexec-ts-shlibs-'));
-  try {
-    mkdirSync(join(work, 'debian'));
-    writeFileSync(join(work, 'debian/control'), 'Source: kexec-ts\n\nPackage: kexec-ts\nArchitecture: any\n');
-    const out = execFileSync('dpkg-shlibdeps', ['-O', ...objects.map((o) => join(root, o))], {
-      cwd: work,
+/**
+ * dpkg-shlibdeps' Depends for the native addons (libc6 (>= 2.x), libgcc-s1, ...), from Debian's symbols
+ * files. `stage` holds debian/control and the tree in debian/kexec-ts. Its warnings are off: the addons' napi_ and uv_ symbols come from the node executable,
+ * not from a library, and the unused libraries they link are upstream's build choice.
+ */
+function shlibsDepends(stage: string, root: string, objects: string[]): string {
+  // dpkg-shlibdeps finds a package's root by its DEBIAN directory.
+  mkdirSync(join(root, 'DEBIAN'), { recursive: true });
+  writeFileSync(join(stage, 'debian/control'), 'Source: kexec-ts\n\nPackage: kexec-ts\nArchitecture: any\n');
+  const out = execFileSync(
+    'dpkg-shlibdeps',
+    ['--warnings=0', '-O', ...objects.map((o) => join(relative(stage, root), o))],
+    {
+      cwd: stage,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const m = /^shlibs:Depends=(.*)$/m.exec(out);
-    if (!m) throw new Error(`dpkg-shlibdeps printed no shlibs:Depends: ${out}`);
-    return m[1]!;
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+    },
+  );
+  const m = /^shlibs:Depends=(.*)$/m.exec(out);
+  if (!m) throw new Error(`dpkg-shlibdeps printed no shlibs:Depends: ${out}`);
+  return m[1]!;
 }
 
 /** dpkg's Installed-Size: KiB, each file's size rounded up, each directory and link counting 1. */
@@ -117,6 +144,14 @@ function installedSize(root: string): number {
   };
   for (const top of readdirSync(root)) if (top !== 'DEBIAN') visit(join(root, top));
   return kib;
+}
+
+/** The date of the changelog's newest entry (its ` -- NAME <MAIL>  DATE` line), in seconds. */
+function changelogEpoch(changelog: string): number {
+  const date = /^ -- .+? {2}(.+)$/m.exec(changelog)?.[1];
+  const ms = date === undefined ? Number.NaN : Date.parse(date);
+  if (Number.isNaN(ms)) throw new Error('packaging/deb/changelog: no trailer line with a date');
+  return Math.floor(ms / 1000);
 }
 
 export interface DebResult {
@@ -140,7 +175,7 @@ export function buildDeb(outDir = join(ROOT, 'dist/deb')): DebResult {
   if (!existsSync(join(ROOT, 'dist/src/bin/kexec-ts.js')))
     throw new Error('dist/src is not built: npm run build');
   const stage = mkdtempSync(join(tmpdir(), 'kexec-ts-deb-'));
-  const root = join(stage, 'root');
+  const root = join(stage, 'debian/kexec-ts');
   try {
     // The program: compiled JS without source maps or declarations (the .ts sources are not shipped), and
     // without the shebang (the /usr/sbin wrapper names /usr/bin/node).
@@ -164,10 +199,11 @@ export function buildDeb(outDir = join(ROOT, 'dist/deb')): DebResult {
       optionalDependencies: pkg.optionalDependencies,
     };
     write(root, `${LIB_DIR}/package.json`, `${JSON.stringify(runtime, null, 2)}\n`);
-    for (const [name, dir] of deps) copyTree(dir, join(lib, 'node_modules', name), unused);
+    for (const [name, dir] of deps) copyTree(dir, join(lib, 'node_modules', name), unusedIn(dir));
     write(root, BIN_PATH, readFileSync(join(PKG, 'kexec-ts')), 0o755);
-    write(root, `${UNIT_DIR}/${UNIT_NAME}`, systemdUnit(BIN_PATH));
+    write(root, `${UNIT_DIR}/${UNIT_NAME}`, systemdUnit(BIN_PATH, [`file:${DOC_DIR}/kdump-service.md.gz`]));
     write(root, CONFFILE, readFileSync(join(PKG, 'kdump.conf')));
+    write(root, '/usr/share/lintian/overrides/kexec-ts', readFileSync(join(PKG, 'lintian-overrides')));
     // Documentation: copyright and changelog (policy 12.5, 12.7), the README and the design documents.
     write(root, `${DOC_DIR}/copyright`, readFileSync(join(PKG, 'copyright')));
     write(root, `${DOC_DIR}/changelog.gz`, gzip(changelog));
@@ -178,7 +214,8 @@ export function buildDeb(outDir = join(ROOT, 'dist/deb')): DebResult {
     const objects = walk(root)
       .map((p) => relative(root, p))
       .filter((p) => p.endsWith('.node'));
-    const depends = shlibsDepends(root, objects);
+    for (const o of objects) stripAddon(join(root, o));
+    const depends = shlibsDepends(stage, root, objects);
     const control = readFileSync(join(PKG, 'control'), 'utf8')
       .replace('@VERSION@', version)
       .replace('@ARCH@', arch)
@@ -201,12 +238,17 @@ export function buildDeb(outDir = join(ROOT, 'dist/deb')): DebResult {
         .flatMap((e) => dirs(join(d, e.name))),
     ];
     for (const d of dirs(root)) chmodSync(d, 0o755);
+    // Reproducible: every file and directory dated by the changelog entry, as SOURCE_DATE_EPOCH dates the
+    // archive members (dpkg-deb), so the same tree gives the same .deb.
+    const epoch = changelogEpoch(changelog);
+    for (const p of [...walk(root), ...dirs(root)]) utimesSync(p, epoch, epoch);
 
     mkdirSync(outDir, { recursive: true });
     const path = join(outDir, `kexec-ts_${version}_${arch}.deb`);
     // --root-owner-group: every file root:root without fakeroot; xz as dpkg-deb's default, made explicit.
     execFileSync('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', root, path], {
       stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, SOURCE_DATE_EPOCH: String(epoch) },
     });
     return {
       path,

@@ -24,11 +24,13 @@ export function kexecTsCommand(node: string, entry: string): string {
  * systemd.service(5): oneshot + RemainAfterExit, so the unit is "active" while the capture kernel is
  * loaded and `systemctl stop` unloads it. After=local-fs.target: KERNEL and INITRD are files (/boot,
  * /var/lib) that must be mounted. Not ordered before anything: a machine boots the same without kdump.
+ * `documentation`: URIs for Documentation= (the Debian package names its copy of docs/kdump-service.md).
  */
-export function systemdUnit(cmd: string): string {
+export function systemdUnit(cmd: string, documentation: string[] = []): string {
+  const docs = documentation.length ? `Documentation=${documentation.join(' ')}\n` : '';
   return `[Unit]
 Description=kexec-ts kdump: load the crash capture kernel
-After=local-fs.target
+${docs}After=local-fs.target
 RequiresMountsFor=/boot /var/lib
 
 [Service]
