@@ -13,20 +13,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureNodeVersions, OLD_NODES, SUITE_NODES } from './node-runtimes.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const VERSIONS_DIR = join(ROOT, 'scripts/node-versions');
-/** Runtimes of the unit suite: major -> node binary. 24 is the project's own devDependency. */
-const SUITE_NODES: Record<string, string> = {
-  '24': join(ROOT, 'node_modules/node/bin/node'),
-  '18': join(VERSIONS_DIR, 'node_modules/node18/bin/node'),
-  '20': join(VERSIONS_DIR, 'node_modules/node20/bin/node'),
-};
-/** Runtimes too old for kexec-ts, on which the bin must say so. */
-const OLD_NODES: Record<string, string> = {
-  '10': join(VERSIONS_DIR, 'node_modules/node10/bin/node'),
-  '12': join(VERSIONS_DIR, 'node_modules/node12/bin/node'),
-};
 
 interface Summary {
   tests: number;
@@ -71,17 +60,6 @@ function notRun(tap: string): string[] {
     .split('\n')
     .filter((l) => /^\s*ok \d+ - .*# (SKIP|TODO)\b/i.test(l))
     .map((l) => l.trim());
-}
-
-function ensureVersions(): void {
-  const all = [...Object.values(SUITE_NODES).slice(1), ...Object.values(OLD_NODES)];
-  if (all.every((n) => existsSync(n))) return;
-  console.log('test-unit: installing the pinned Node.js releases (scripts/node-versions, npm ci)');
-  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], {
-    cwd: VERSIONS_DIR,
-    stdio: 'inherit',
-  });
-  if (r.status !== 0) throw new Error(`npm ci in ${VERSIONS_DIR} failed (${r.status ?? r.signal})`);
 }
 
 function runSuite(major: string, node: string, files: string[], tmp: string): { ok: boolean; s?: Summary } {
@@ -141,7 +119,7 @@ function main(): number {
   const files = args.length
     ? args.map((f) => join(process.cwd(), f))
     : testFiles(join(ROOT, 'dist/test/unit'));
-  if (want.some((m) => m !== '24') || args.length === 0) ensureVersions();
+  if (want.some((m) => m !== '24') || args.length === 0) ensureNodeVersions();
   const tmp = mkdtempSync(join(tmpdir(), 'kexec-ts-unit-'));
   const totals: Summary = { tests: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
   let ok = true;

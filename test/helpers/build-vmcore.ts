@@ -380,7 +380,7 @@ ${PAGE_KEYS_6_1}`;
 /**
  * A dump as a user meets one: a 6.1 x86_64 kernel's ELF vmcore with its printk log (`lines`), page
  * tables and mem_map (so `vmcore save` in every format and `vmcore dmesg` of what it wrote work), and a
- * few pages of content. For the tests that run the installed command on it (test/deb).
+ * few pages of content. For the tests that run the installed command on it (test/package).
  */
 export function userVmcore(lines: string[]): Uint8Array {
   const mem = new SynthMemory();

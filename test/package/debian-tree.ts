@@ -1,4 +1,4 @@
-// Minimal Debian trees for the package test (install.test.ts), made by mmdebstrap and kept as tarballs in
+// Minimal Debian trees for the package test (deb.test.ts), made by mmdebstrap and kept as tarballs in
 // the lab cache, named by a hash of everything that shapes them (suite, variant, mirror, extra packages,
 // mmdebstrap's version): a change of any of these makes a new tree, the same inputs reuse the file.
 // The archive moves on under a fixed name, so a tree older than MAX_AGE_DAYS is made again.

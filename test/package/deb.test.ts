@@ -21,7 +21,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { buildDeb, type DebResult } from '../../scripts/build-deb.js';
 import { userVmcore } from '../helpers/build-vmcore.js';
-import { debianTree } from './tree.js';
+import { debianTree } from './debian-tree.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const KERNEL = join(ROOT, 'test/fixtures/real/vmlinuz-6.12.107+deb12-cloud-amd64');
