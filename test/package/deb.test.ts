@@ -97,6 +97,72 @@ function snapshot(dir: string): Set<string> {
 /** What installing and purging a package may leave: dpkg's and apt's records, logs, caches. */
 const ALLOWED_LEFTOVER = /^(var\/lib\/dpkg\/|var\/lib\/apt\/|var\/log\/|var\/cache\/|etc\/ld\.so\.cache$)/;
 
+/**
+ * lintian's tags on the package, each explained in docs/packaging.md ("lintian"); the upstream addons'
+ * tags are overridden (packaging/deb/lintian-overrides) and must stay so. no-manual-page goes when the
+ * man pages land.
+ */
+const EXPECTED_LINTIAN = [
+  'I: kexec-ts: package-supports-alternative-init-but-no-init.d-script [usr/lib/systemd/system/kexec-ts-kdump.service]',
+  'W: kexec-ts: no-manual-page [usr/sbin/kexec-ts]',
+];
+
+describe('kexec-ts .deb', () => {
+  it('lintian --pedantic -I: only the tags docs/packaging.md explains', () => {
+    const r = spawnSync('lintian', ['--pedantic', '-I', '--tag-display-limit', '0', deb.path], {
+      encoding: 'utf8',
+    });
+    const tags = r.stdout
+      .split('\n')
+      .filter((l) => /^[EWIPXO]: /.test(l))
+      .sort();
+    assert.deepEqual(tags, EXPECTED_LINTIAN, r.stdout + r.stderr);
+  });
+
+  it('is reproducible: a second build is the same bytes', () => {
+    const again = buildDeb(join(work, 'again'));
+    assert.ok(readFileSync(again.path).equals(readFileSync(deb.path)));
+  });
+
+  it('holds the program, its npm runtime dependencies for this architecture only, unit, conffile, docs', () => {
+    const list = execFileSync('dpkg-deb', ['-c', deb.path], { encoding: 'utf8' });
+    const paths = list.split('\n').map((l) => l.split(/\s+/)[5] ?? '');
+    for (const p of [
+      './usr/sbin/kexec-ts',
+      './usr/lib/kexec-ts/dist/src/bin/kexec-ts.js',
+      './usr/lib/kexec-ts/package.json',
+      `./usr/lib/kexec-ts/node_modules/@koromix/koffi-linux-${process.arch}/package.json`,
+      './usr/lib/systemd/system/kexec-ts-kdump.service',
+      './etc/kexec-ts/kdump.conf',
+      './usr/share/doc/kexec-ts/copyright',
+      './usr/share/doc/kexec-ts/changelog.gz',
+    ])
+      assert.ok(paths.includes(p), p);
+    // Native code for this machine only: one koffi, glibc builds, no other architecture or musl.
+    const addons = paths.filter((p) => p.endsWith('.node'));
+    assert.equal(addons.filter((p) => p.includes('koffi')).length, 1, addons.join(' '));
+    assert.deepEqual(
+      addons.filter((p) => /musl|arm|ia32|riscv|ppc|loong|darwin|win32/.test(p)),
+      [],
+    );
+    // No TypeScript sources, source maps or declarations.
+    assert.deepEqual(
+      paths.filter((p) => /\.(ts|map)$/.test(p)),
+      [],
+    );
+    const conffiles = execFileSync(
+      'sh',
+      ['-c', `dpkg-deb --ctrl-tarfile "$1" | tar -xO ./conffiles`, 'sh', deb.path],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(conffiles, '/etc/kexec-ts/kdump.conf\n');
+    const control = execFileSync('dpkg-deb', ['-f', deb.path, 'Depends'], { encoding: 'utf8' });
+    assert.match(control, /^nodejs \(>= 18\.19~\), libzstd1, libc6 \(>= 2\.\d+\)/);
+  });
+});
+
 for (const { suite, node } of SUITES) {
   describe(`kexec-ts .deb on Debian ${suite}`, () => {
     let dir: string;
