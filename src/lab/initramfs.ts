@@ -4,7 +4,7 @@
 //                can kexec into itself and the second kernel boots A alone.
 //   capture.img  busybox-only initramfs for a kdump capture kernel (also inside A at /boot/capture.img).
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createReadStream, createWriteStream, type Dirent, existsSync } from 'node:fs';
 import {
   copyFile,
   lstat,
@@ -367,22 +367,22 @@ async function concat(parts: string[], output: string): Promise<void> {
  * neither, and ldd cannot resolve the musl ones.
  */
 async function pruneForeignPrebuilds(prefix: string): Promise<void> {
-  const koffi = join(prefix, 'node_modules/koffi/build/koffi');
-  if (existsSync(koffi)) {
-    for (const name of await readdir(koffi)) {
-      if (name !== 'linux_x64') await rm(join(koffi, name), { recursive: true, force: true });
-    }
-  }
+  // koffi comes as its platform package (@koromix/koffi-linux-x64, src/sys/koffi.ts): only musl to drop.
   for (const e of await readdir(join(prefix, 'node_modules'), { withFileTypes: true, recursive: true })) {
     if (e.isDirectory() && /musl/.test(e.name))
-      await rm(join(e.parentPath, e.name), { recursive: true, force: true });
+      await rm(join(direntDir(e), e.name), { recursive: true, force: true });
   }
+}
+
+/** The directory of an entry of a recursive readdir: `parentPath` from Node 18.20 and 20.12, `path` before. */
+function direntDir(e: Dirent): string {
+  return e.parentPath ?? (e as Dirent & { path: string }).path;
 }
 
 async function findFiles(root: string, pred: (p: string) => boolean): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(root, { withFileTypes: true, recursive: true })) {
-    if (e.isFile() && pred(e.name)) out.push(join(e.parentPath, e.name));
+    if (e.isFile() && pred(e.name)) out.push(join(direntDir(e), e.name));
   }
   return out;
 }
