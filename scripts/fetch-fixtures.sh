@@ -35,17 +35,7 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 #   `vmcore save -l` dlopens it by soname from the system's library path;
 # - cpio and binutils: the UKI fixture's initrd and sections below (a fresh Debian 12 has neither);
 # - busybox-static: the capture initramfs tests run its sh and pack it.
-missing=()
-for pkg in liblzo2-2 cpio binutils busybox-static; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
-done
-if [[ ${#missing[@]} -gt 0 ]]; then
-  echo "fetch-fixtures: apt-get install ${missing[*]}"
-  if ! as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; then
-    as_root apt-get update -q >/dev/null
-    as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-  fi
-fi
+bash scripts/apt-install-missing.sh fetch-fixtures liblzo2-2 cpio binutils busybox-static
 
 # A private apt for foreign architectures (trixie main, arm64 + riscv64), set up on first use.
 FOREIGN_APT=()

@@ -37,3 +37,23 @@ export function loadKoffi(): Koffi {
     hint: `reinstall kexec-ts so that npm installs its optional dependency ${platform} (koffi's prebuilt binary for this platform)`,
   });
 }
+
+/**
+ * dlopen of `library` (a soname or path) through koffi; StateError naming the call, with `hint`, when it
+ * fails. `deep`: RTLD_DEEPBIND (the library's own symbols before the process's).
+ */
+export function openLibrary(
+  library: string,
+  hint: string,
+  options: { deep?: boolean } = {},
+): { koffi: Koffi; lib: ReturnType<Koffi['load']> } {
+  const koffi = loadKoffi();
+  try {
+    return { koffi, lib: koffi.load(library, options.deep ? { deep: true } : undefined) };
+  } catch (e) {
+    throw new StateError(`dlopen(${JSON.stringify(library)}) failed: ${(e as Error).message}`, {
+      cause: e,
+      hint,
+    });
+  }
+}

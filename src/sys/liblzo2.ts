@@ -4,7 +4,7 @@
 // Facts from LZO 2.10's headers (liblzo2-dev): lzoconf.h and lzo1x.h, cited at each use.
 import { endianness } from 'node:os';
 import { StateError } from '../errors.js';
-import { type Koffi, loadKoffi } from './koffi.js';
+import { type Koffi, openLibrary } from './koffi.js';
 import { libraryForImage, mappedLibrary } from './mapped-library.js';
 
 /** The soname of LZO 2 on Debian (package liblzo2-2), the one makedumpfile links. */
@@ -75,16 +75,7 @@ const loaded = new Map<string, Functions>();
 function bind(library: string): Functions {
   const have = loaded.get(library);
   if (have) return have;
-  const koffi = loadKoffi();
-  let lib: ReturnType<Koffi['load']>;
-  try {
-    lib = koffi.load(library);
-  } catch (e) {
-    throw new StateError(`dlopen(${JSON.stringify(library)}) failed: ${(e as Error).message}`, {
-      cause: e,
-      hint: 'install the LZO library: apt-get install liblzo2-2',
-    });
-  }
+  const { koffi, lib } = openLibrary(library, 'install the LZO library: apt-get install liblzo2-2');
   // lzoconf.h: `LZO_EXTERN(int) __lzo_init_v2(unsigned,int,int,int,int,int,int,int,int,int);` and
   // `#define lzo_init() __lzo_init_v2(LZO_VERSION, sizeof(short), sizeof(int), sizeof(long),
   // sizeof(lzo_uint32_t), sizeof(lzo_uint), lzo_sizeof_dict_t, sizeof(char *), sizeof(lzo_voidp),

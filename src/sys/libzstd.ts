@@ -6,7 +6,7 @@
 // stable API.
 import { endianness } from 'node:os';
 import { StateError } from '../errors.js';
-import { type Koffi, loadKoffi } from './koffi.js';
+import { type Koffi, openLibrary } from './koffi.js';
 import { libraryForImage, mappedLibrary } from './mapped-library.js';
 
 /** The soname of zstd on Debian (package libzstd1), the one makedumpfile links. */
@@ -90,18 +90,13 @@ const loaded = new Map<string, Functions>();
 function bind(library: string): Functions {
   const have = loaded.get(library);
   if (have) return have;
-  const koffi = loadKoffi();
-  let lib: ReturnType<Koffi['load']>;
-  try {
-    // RTLD_DEEPBIND: Node.js >= 22.15 exports its own (bundled, newer) zstd's symbols, and without it the
-    // library's calls between its own functions would bind to those, with another struct layout.
-    lib = koffi.load(library, { deep: true });
-  } catch (e) {
-    throw new StateError(`dlopen(${JSON.stringify(library)}) failed: ${(e as Error).message}`, {
-      cause: e,
-      hint: 'install the zstd library (apt-get install libzstd1), or run kexec-ts on Node.js >= 22.15',
-    });
-  }
+  // RTLD_DEEPBIND: Node.js >= 22.15 exports its own (bundled, newer) zstd's symbols, and without it the
+  // library's calls between its own functions would bind to those, with another struct layout.
+  const { koffi, lib } = openLibrary(
+    library,
+    'install the zstd library (apt-get install libzstd1), or run kexec-ts on Node.js >= 22.15',
+    { deep: true },
+  );
   // zstd.h: every size_t result is a length or an error code that ZSTD_isError() recognizes.
   // Opaque contexts are `void *`; the streaming calls take ZSTD_inBuffer/ZSTD_outBuffer by pointer, built
   // here in memory of our own and passed as addresses (uintptr_t, the same registers as a pointer on
