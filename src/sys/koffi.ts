@@ -49,7 +49,8 @@ export function openLibrary(
 ): { koffi: Koffi; lib: ReturnType<Koffi['load']> } {
   const koffi = loadKoffi();
   try {
-    return { koffi, lib: koffi.load(library, options.deep ? { deep: true } : undefined) };
+    // koffi.load refuses an explicit undefined for its options.
+    return { koffi, lib: options.deep ? koffi.load(library, { deep: true }) : koffi.load(library) };
   } catch (e) {
     throw new StateError(`dlopen(${JSON.stringify(library)}) failed: ${(e as Error).message}`, {
       cause: e,
