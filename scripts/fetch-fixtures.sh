@@ -34,8 +34,9 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 # - liblzo2-2 (Debian's LZO 2, the library makedumpfile links): installed, not extracted, because
 #   `vmcore save -l` dlopens it by soname from the system's library path;
 # - cpio and binutils: the UKI fixture's initrd and sections below (a fresh Debian 12 has neither);
-# - busybox-static: the capture initramfs tests run its sh and pack it.
-bash scripts/apt-install-missing.sh fetch-fixtures liblzo2-2 cpio binutils busybox-static
+# - busybox-static: the capture initramfs tests run its sh and pack it;
+# - zstd: the reference decoder the zstd tests compare with.
+bash scripts/apt-install-missing.sh fetch-fixtures liblzo2-2 cpio binutils busybox-static zstd
 
 # A private apt for foreign architectures (trixie main, arm64 + riscv64), set up on first use.
 FOREIGN_APT=()
