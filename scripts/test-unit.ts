@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureNodeVersions, OLD_NODES, SUITE_NODES } from './node-runtimes.js';
 
@@ -117,7 +117,7 @@ function main(): number {
   for (const m of want) if (!SUITE_NODES[m]) throw new Error(`KEXEC_TS_TEST_NODES: no Node.js ${m} here`);
   const args = process.argv.slice(2);
   const files = args.length
-    ? args.map((f) => join(process.cwd(), f))
+    ? args.map((f) => resolve(f))
     : testFiles(join(ROOT, 'dist/test/unit'));
   if (want.some((m) => m !== '24') || args.length === 0) ensureNodeVersions();
   const tmp = mkdtempSync(join(tmpdir(), 'kexec-ts-unit-'));
