@@ -116,9 +116,7 @@ function main(): number {
     .filter(Boolean);
   for (const m of want) if (!SUITE_NODES[m]) throw new Error(`KEXEC_TS_TEST_NODES: no Node.js ${m} here`);
   const args = process.argv.slice(2);
-  const files = args.length
-    ? args.map((f) => resolve(f))
-    : testFiles(join(ROOT, 'dist/test/unit'));
+  const files = args.length ? args.map((f) => resolve(f)) : testFiles(join(ROOT, 'dist/test/unit'));
   if (want.some((m) => m !== '24') || args.length === 0) ensureNodeVersions();
   const tmp = mkdtempSync(join(tmpdir(), 'kexec-ts-unit-'));
   const totals: Summary = { tests: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
