@@ -130,6 +130,18 @@ function shlibsDepends(stage: string, root: string, objects: string[]): string {
   return m[1]!;
 }
 
+/**
+ * Where the man pages of package.json's `man` field (a path or a list, as npm reads it) go in the
+ * package: `/usr/share/man/manN/NAME.N.gz`, N from the file name (kexec-ts.8 -> man8).
+ */
+export function manPages(man: string | string[] | undefined): { src: string; dest: string }[] {
+  return (typeof man === 'string' ? [man] : (man ?? [])).map((src) => {
+    const m = /([^/]+\.([1-9])[a-z]*)$/.exec(src);
+    if (!m) throw new Error(`package.json man: ${src} does not end in a section number (NAME.8)`);
+    return { src, dest: `/usr/share/man/man${m[2]}/${m[1]}.gz` };
+  });
+}
+
 /** dpkg's Installed-Size: KiB, each file's size rounded up, each directory and link counting 1. */
 function installedSize(root: string): number {
   let kib = 0;
@@ -210,6 +222,8 @@ export function buildDeb(outDir = join(ROOT, 'dist/deb')): DebResult {
     write(root, `${DOC_DIR}/README.md.gz`, gzip(readFileSync(join(ROOT, 'README.md'))));
     for (const d of readdirSync(join(ROOT, 'docs')).filter((n) => n.endsWith('.md')))
       write(root, `${DOC_DIR}/${d}.gz`, gzip(readFileSync(join(ROOT, 'docs', d))));
+    // Man pages: those package.json's `man` field lists (generated from the command tables).
+    for (const m of manPages(pkg.man)) write(root, m.dest, gzip(readFileSync(join(ROOT, m.src))));
 
     const objects = walk(root)
       .map((p) => relative(root, p))

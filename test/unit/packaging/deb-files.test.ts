@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { manPages } from '../../../scripts/build-deb.js';
 import { defaultConfig, KEYS, parseKdumpConfig } from '../../../src/kdump/service/config.js';
 
 const DEB = fileURLToPath(new URL('../../../../packaging/deb/', import.meta.url));
@@ -48,5 +49,17 @@ describe('packaging/deb', () => {
       read('prerm'),
       /if \[ "\$1" = remove \] .*\n\tdeb-systemd-invoke stop kexec-ts-kdump\.service/,
     );
+  });
+
+  it("man pages go where man(1) looks, by the section of package.json's man field", () => {
+    assert.deepEqual(manPages(undefined), []);
+    assert.deepEqual(manPages(['dist/man/kexec-ts.8', 'dist/man/kexec-ts-vmcore.8']), [
+      { src: 'dist/man/kexec-ts.8', dest: '/usr/share/man/man8/kexec-ts.8.gz' },
+      { src: 'dist/man/kexec-ts-vmcore.8', dest: '/usr/share/man/man8/kexec-ts-vmcore.8.gz' },
+    ]);
+    assert.deepEqual(manPages('man/kexec-ts.conf.5'), [
+      { src: 'man/kexec-ts.conf.5', dest: '/usr/share/man/man5/kexec-ts.conf.5.gz' },
+    ]);
+    assert.throws(() => manPages(['man/kexec-ts.md']), /section number/);
   });
 });
