@@ -24,6 +24,7 @@ import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { buildDeb, type DebResult } from '../../scripts/build-deb.js';
+import { listInitramfs } from '../../src/formats/cpio/initramfs.js';
 import { labDir } from '../../src/lab/paths.js';
 import { userVmcore } from '../helpers/build-vmcore.js';
 import { debianTree } from './debian-tree.js';
@@ -264,6 +265,32 @@ for (const { suite, node } of SUITES) {
         );
       }
       assert.doesNotMatch(sh('ls /tmp'), /incomplete/);
+    });
+
+    it('kdump build-initrd packs the installed node, kexec-ts, its addons and the libraries it dlopens', () => {
+      writeFileSync(
+        join(dir, 'tmp/kdump.conf'),
+        'KERNEL=/tmp/vmlinuz\nNODE_FROM=initrd\nFORMAT=kdump\nCOMPRESSION=zstd\n',
+      );
+      // To the default INITRD, /var/lib/kexec-ts/kdump-initrd.img, which purge must remove (postrm).
+      sh('kexec-ts kdump build-initrd --config /tmp/kdump.conf --compress zstd >/dev/null');
+      const img = listInitramfs(new Uint8Array(readFileSync(join(dir, 'var/lib/kexec-ts/kdump-initrd.img'))));
+      assert.equal(img.segments[0]!.compression, 'zstd');
+      const names = new Set(img.members.map((m) => m.name));
+      for (const n of [
+        'init',
+        'bin/node',
+        'opt/kexec-ts/node_modules/kexec-ts/dist/src/bin/kexec-ts.js',
+        `opt/kexec-ts/node_modules/@koromix/koffi-linux-${process.arch}/package.json`,
+        'opt/kexec-ts/node_modules/snappy/package.json',
+      ])
+        assert.ok(names.has(n), `missing ${n}`);
+      // Node 18 and 20 have no zstd in node:zlib: the capture kernel's `vmcore save -z` dlopens libzstd.
+      for (const soname of ['libzstd.so.1', 'liblzo2.so.2'])
+        assert.ok(
+          [...names].some((n) => n.endsWith(`/${soname}`)),
+          `no ${soname} in the image`,
+        );
     });
 
     it('ships the kdump unit disabled and the conffile; nothing was started or enabled', () => {
