@@ -179,11 +179,12 @@ describe('kexec_load (-c) under SeaBIOS, Debian 6.1', { timeout: 3_600_000 }, ()
     await s.c.check(ship(CORRUPT_RUNNER, '/tmp/corrupt.mjs'));
     const faulty = load('-c', cmdline('F')).replace(/^kexec-ts /, 'node /tmp/corrupt.mjs /tmp/chain.img ');
     assert.match(await s.c.check(faulty, LOAD_TIMEOUT), /corrupted segment \d+/);
+    const boots = s.c.boots.length; // 5 after A-D; 1 when this case runs alone
     s.c.send('kexec-ts -e\n');
     await s.c.expect('kexec_core: Starting new kernel', 120_000);
     await s.c.expect(PURGATORY_MISMATCH_LINE, BOOT_TIMEOUT);
     await new Promise((r) => setTimeout(r, 10_000));
-    assert.equal(s.c.boots.length, 5, 'no kernel started after the mismatch');
+    assert.equal(s.c.boots.length, boots, 'no kernel started after the mismatch');
   });
 });
 
