@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { captureIo } from '../../../src/cli/io.js';
 import { main } from '../../../src/cli/main.js';
 import { SetupHeader } from '../../../src/formats/bzimage/setup-header.js';
 import { segmentsDigest } from '../../../src/kexec/x86/digest.js';
 import { planX86_64KexecLoad, runsFiveLevel } from '../../../src/kexec/x86/plan-from-sys.js';
+import { captureIo } from '../../../src/sys/io.js';
 import type { KexecSegment } from '../../../src/sys/types.js';
 import { corruptingSys } from '../../helpers/corrupt-sys.js';
 import { q35Sys } from '../memory/q35-fixture.js';
