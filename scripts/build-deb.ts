@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { runtimeDependencies } from '../src/kdump/service/initrd.js';
+import { runtimeDependencies } from '../src/initramfs/index.js';
 import { systemdUnit, UNIT_NAME } from '../src/kdump/service/unit.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');

@@ -1,7 +1,8 @@
 // Public library API of kexec-ts: the typed errors, the kernel interface (real and fake), image
-// parsing and inspection, and the kexec operations the CLI is built from.
+// parsing and inspection, initramfs building, and the kexec operations the CLI is built from.
 export * from './errors.js';
 export * from './formats/index.js';
+export * from './initramfs/index.js';
 export { buildCmdline, type CmdlineRequest, removeParam, splitParams } from './kexec/cmdline.js';
 export { crashKernelSize, hasCrashReservation } from './kexec/crash.js';
 export { formatDoctor, runDoctor } from './kexec/doctor.js';

@@ -1,6 +1,6 @@
 // `kexec-ts lab ...`: the CLI face of the lab. The dispatcher calls labCommand(argv.slice(1), out).
-import { spawn } from 'node:child_process';
 import { KexecError, UsageError } from '../errors.js';
+import { realSys } from '../sys/index.js';
 import { formatDemo, labDemo } from './demo.js';
 import { prepareLab } from './guest.js';
 import { labBuild } from './initramfs.js';
@@ -130,6 +130,5 @@ async function boot(flags: Flags, log: (l: string) => void): Promise<number> {
   );
   log(`${argv.join(' ')}`);
   log('Ctrl-A X quits QEMU');
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' });
-  return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+  return realSys().spawn(argv);
 }

@@ -1,62 +1,33 @@
-// Child-process helpers for the lab: host tools (apt-get, dpkg-deb, cpio, ldd) run with argv arrays,
-// never through a shell, and a failure becomes a LabError carrying the tool's stderr.
-import { spawn } from 'node:child_process';
+// The lab's host tools (apt-get, dpkg-deb, npm, cpio, mke2fs, crash) run through Sys like every other
+// program kexec-ts starts (src/sys/process.ts); here a failure becomes a LabError carrying the tool's
+// stderr and a hint.
 import { LabError } from '../errors.js';
+import { realSys } from '../sys/index.js';
+import type { ExecOptions, ExecResult, Sys } from '../sys/types.js';
 
-export interface RunResult {
-  stdout: string;
-  stderr: string;
-  code: number;
-}
-
-export interface RunOptions {
-  cwd?: string;
-  env?: NodeJS.ProcessEnv;
-  /** Bytes written to the child's stdin. */
-  input?: Uint8Array | string;
+export interface RunOptions extends ExecOptions {
   /** Do not throw on a non-zero exit. */
   allowFail?: boolean;
   hint?: string;
+  /** Default the real one. */
+  sys?: Sys;
 }
 
-export function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-  const [cmd, ...args] = argv;
+export async function run(argv: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
+  const { allowFail, hint, sys = realSys(), ...exec } = opts;
+  const cmd = argv[0];
   if (!cmd) throw new LabError('run: empty argv');
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      cwd: opts.cwd,
-      env: opts.env ?? process.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
+  const r = await sys.exec(argv, exec);
+  if (r.error)
+    throw new LabError(`spawn(${cmd}) = ${r.error}`, {
+      hint: hint ?? `install ${cmd} or run "kexec-ts lab setup"`,
     });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e: NodeJS.ErrnoException) =>
-      reject(
-        new LabError(`spawn(${cmd}) = ${e.code ?? e.message}`, {
-          cause: e,
-          hint: opts.hint ?? `install ${cmd} or run "kexec-ts lab setup"`,
-        }),
-      ),
+  if (r.status !== 0 && !allowFail) {
+    const tail = r.stderr.trim().split('\n').slice(-15).join('\n');
+    throw new LabError(
+      `${argv.join(' ')} exited ${r.signal ?? r.status}${tail ? `:\n${tail}` : ''}`,
+      hint === undefined ? {} : { hint },
     );
-    child.on('close', (code, signal) => {
-      const r = {
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-        code: code ?? 128,
-      };
-      if (r.code !== 0 && !opts.allowFail) {
-        const tail = r.stderr.trim().split('\n').slice(-15).join('\n');
-        reject(
-          new LabError(
-            `${argv.join(' ')} exited ${signal ?? r.code}${tail ? `:\n${tail}` : ''}`,
-            opts.hint === undefined ? {} : { hint: opts.hint },
-          ),
-        );
-      } else resolve(r);
-    });
-    child.stdin.on('error', () => {});
-    child.stdin.end(opts.input ?? '');
-  });
+  }
+  return r;
 }

@@ -1,7 +1,9 @@
 // QEMU command lines for the lab guest. TCG by default: nested KVM is not dependable on CI hosts.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { LabError } from '../errors.js';
+import { realSys } from '../sys/index.js';
+import type { Sys } from '../sys/types.js';
 
 export const OVMF_PATH = '/usr/share/ovmf/OVMF.fd';
 /** Always on the guest command line: kernel output and the shell on the first serial port. */
@@ -70,7 +72,6 @@ export function qemuArgv(o: QemuOptions, serial: 'stdio' | 'mon:stdio' = 'stdio'
 }
 
 /** QEMU with the serial console on pipes, for GuestConsole. */
-export function spawnQemu(o: QemuOptions): ChildProcess {
-  const [bin, ...args] = qemuArgv(o);
-  return spawn(bin!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+export function spawnQemu(o: QemuOptions, sys: Sys = realSys()): ChildProcess {
+  return sys.start(qemuArgv(o));
 }

@@ -149,7 +149,8 @@ async function readCachedSetup(root: string, requested: string): Promise<LabSetu
   return undefined;
 }
 
-export const APT_ENV = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+/** Set on top of our environment for apt-get (ExecOptions.env). */
+export const APT_ENV = { DEBIAN_FRONTEND: 'noninteractive' };
 
 let aptUpdated = false;
 /** Runs an apt query or download; on failure (often an empty or stale index) updates once and retries. */
@@ -178,7 +179,7 @@ async function ensureHostPackages(log: (s: string) => void): Promise<void> {
   log(`apt-get install ${missing.join(' ')}`);
   const install = ['apt-get', 'install', '-y', '--no-install-recommends', ...missing];
   const first = await run(install, { env: APT_ENV, allowFail: true });
-  if (first.code !== 0) {
+  if (first.status !== 0) {
     // Usually a stale or empty package index.
     aptUpdated = true;
     await run(['apt-get', 'update'], { env: APT_ENV, hint: 'check access to the Debian archive' });

@@ -1,9 +1,12 @@
 // A Sys that never touches the kernel: files come from a map, calls are recorded in order, and the
 // kexec state files in /sys/kernel follow successful loads and unloads like the kernel's do.
-import { FileError } from '../errors.js';
+import type { ChildProcess } from 'node:child_process';
+import { FileError, StateError } from '../errors.js';
 import { kexecFileLoadArgs, kexecLoadArgs, syscallError } from './errno.js';
+import type { ExecOptions, ExecResult } from './process.js';
 import {
   type Arch,
+  type FileStat,
   KEXEC_CRASH_LOADED,
   KEXEC_FILE_NO_INITRAMFS,
   KEXEC_FILE_ON_CRASH,
@@ -36,6 +39,15 @@ export interface FakeSysOptions {
   which?: Record<string, string>;
   /** Exit code for spawn(), or a function of argv. Default 0. */
   spawn?: number | ((argv: readonly string[]) => number);
+  /**
+   * What exec()/execSync() give a program: the result's fields, or undefined for "not installed" (the
+   * default for every program: status 127, ENOENT).
+   */
+  exec?: (argv: readonly string[], opts: ExecOptions) => Partial<ExecResult> | undefined;
+  /** path -> target: symbolic links for fileStat, readLink and realPath. */
+  symlinks?: Record<string, string>;
+  /** path -> permission bits reported by fileStat (default 0o644 for files, 0o755 for directories). */
+  modes?: Record<string, number>;
   /** Devices for ioctlRead: path -> request -> the bytes the kernel writes back, or an errno name. */
   ioctls?: Record<string, Record<number, Uint8Array | string>>;
 }
@@ -228,6 +240,47 @@ export class FakeSys implements Sys {
     return typeof s === 'number' ? s : s(argv);
   }
 
+  exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    this.record('exec', [[...argv], opts]);
+    return Promise.resolve(this.execResult(argv, opts));
+  }
+
+  execSync(argv: readonly string[], opts: ExecOptions = {}): ExecResult {
+    this.record('execSync', [[...argv], opts]);
+    return this.execResult(argv, opts);
+  }
+
+  start(argv: readonly string[]): ChildProcess {
+    this.record('start', [[...argv]]);
+    throw new StateError(`FakeSys cannot start ${argv[0]}`, { hint: 'a lab test runs real programs' });
+  }
+
+  fileStat(path: string, follow = false): FileStat | undefined {
+    this.record('fileStat', [path, follow]);
+    const p = follow ? this.resolve(path) : path;
+    if (p === undefined) return undefined;
+    const mode = this.options.modes?.[p];
+    const target = this.options.symlinks?.[p];
+    if (target !== undefined) return { kind: 'symlink', mode: 0o777, size: target.length, dev: 1 };
+    const data = this.files.get(p);
+    if (data) return { kind: 'file', mode: mode ?? 0o644, size: data.byteLength, dev: 1 };
+    return this.isDir(p) || p === '/' ? { kind: 'dir', mode: mode ?? 0o755, size: 0, dev: 1 } : undefined;
+  }
+
+  readLink(path: string): string {
+    this.record('readLink', [path]);
+    const target = this.options.symlinks?.[path];
+    if (target === undefined) throw new FileError(path, this.fileStat(path) ? 'EINVAL' : 'ENOENT');
+    return target;
+  }
+
+  realPath(path: string): string {
+    this.record('realPath', [path]);
+    const p = this.resolve(path);
+    if (p === undefined) throw new FileError(path, 'ENOENT');
+    return p;
+  }
+
   which(program: string): string | undefined {
     this.record('which', [program]);
     return this.options.which?.[program];
@@ -277,6 +330,38 @@ export class FakeSys implements Sys {
   private readRaw(path: string): string | undefined {
     const data = this.files.get(path);
     return data ? Buffer.from(data).toString('utf8') : undefined;
+  }
+
+  private execResult(argv: readonly string[], opts: ExecOptions): ExecResult {
+    const r = this.options.exec?.(argv, opts);
+    if (!r) return { status: 127, stdout: '', stderr: '', error: 'ENOENT' };
+    return { status: 0, stdout: '', stderr: '', ...r };
+  }
+
+  /** The path with symlinks resolved component by component (as realpath(3)); undefined if missing. */
+  private resolve(path: string): string | undefined {
+    const links = this.options.symlinks ?? {};
+    const todo = path.split('/').filter(Boolean);
+    let at = '';
+    for (let hops = 0; todo.length > 0; ) {
+      const name = todo.shift()!;
+      if (name === '.') continue;
+      if (name === '..') {
+        at = at.slice(0, at.lastIndexOf('/'));
+        continue;
+      }
+      const next = `${at}/${name}`;
+      const target = links[next];
+      if (target === undefined) {
+        at = next;
+        continue;
+      }
+      if (++hops > 40) throw new FileError(path, 'ELOOP');
+      todo.unshift(...target.split('/').filter(Boolean));
+      if (target.startsWith('/')) at = '';
+    }
+    const p = at || '/';
+    return this.files.has(p) || this.isDir(p) || p === '/' ? p : undefined;
   }
 
   private isDir(path: string): boolean {

@@ -1,18 +1,22 @@
 // The real kernel door: kexec syscalls, reboot, memfd and interface flags through koffi (libc.ts);
 // files through node:fs. Every failed syscall throws SyscallError with errno name and hint.
-import { spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import {
   accessSync,
   closeSync,
   constants,
+  lstatSync,
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   readSync,
+  realpathSync,
+  type Stats,
   statSync,
   writeSync,
 } from 'node:fs';
-import { endianness, constants as osConstants } from 'node:os';
+import { endianness } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { FileError, StateError } from '../errors.js';
 import { kexecFileLoadArgs, kexecLoadArgs, syscallError } from './errno.js';
@@ -29,8 +33,23 @@ import {
   SOCK_DGRAM,
   setIfreqFlags,
 } from './net.js';
+import {
+  type ExecOptions,
+  type ExecResult,
+  execAsync,
+  execSync,
+  spawnInherit,
+  startPiped,
+} from './process.js';
 import { archFromNode, SYSCALL_NUMBERS, type SyscallNumbers } from './syscall-numbers.js';
-import { type Arch, KEXEC_FILE_UNLOAD, type KexecSegment, type NetInterface, type Sys } from './types.js';
+import {
+  type Arch,
+  type FileStat,
+  KEXEC_FILE_UNLOAD,
+  type KexecSegment,
+  type NetInterface,
+  type Sys,
+} from './types.js';
 
 // include/uapi/linux/memfd.h
 export const MFD_CLOEXEC = 0x1;
@@ -69,6 +88,14 @@ export function hasCapability(statusText: string, bit: number): boolean {
 function errnoCode(err: unknown): string {
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' ? code : 'EIO';
+}
+
+function fileKind(st: Stats): FileStat['kind'] {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isCharacterDevice()) return 'chardev';
+  return st.isBlockDevice() ? 'blockdev' : 'other';
 }
 
 function failed(result: number | bigint): boolean {
@@ -243,12 +270,46 @@ export class RealSys implements Sys {
   }
 
   spawn(argv: readonly string[]): number {
-    const [program, ...args] = argv;
-    if (!program) return 127;
-    const r = spawnSync(program, args, { stdio: 'inherit' });
-    if (r.error) return errnoCode(r.error) === 'ENOENT' ? 127 : 126;
-    if (r.status !== null) return r.status;
-    return 128 + (r.signal ? (osConstants.signals[r.signal] ?? 0) : 0);
+    return spawnInherit(argv);
+  }
+
+  exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult> {
+    return execAsync(argv, opts);
+  }
+
+  execSync(argv: readonly string[], opts?: ExecOptions): ExecResult {
+    return execSync(argv, opts);
+  }
+
+  start(argv: readonly string[]): ChildProcess {
+    return startPiped(argv);
+  }
+
+  fileStat(path: string, follow = false): FileStat | undefined {
+    let st: Stats;
+    try {
+      st = follow ? statSync(path) : lstatSync(path);
+    } catch (err) {
+      if (['ENOENT', 'ENOTDIR'].includes(errnoCode(err))) return undefined;
+      throw new FileError(path, errnoCode(err), { cause: err });
+    }
+    return { kind: fileKind(st), mode: st.mode & 0o7777, size: st.size, dev: st.dev };
+  }
+
+  readLink(path: string): string {
+    try {
+      return readlinkSync(path);
+    } catch (err) {
+      throw new FileError(path, errnoCode(err), { cause: err });
+    }
+  }
+
+  realPath(path: string): string {
+    try {
+      return realpathSync(path);
+    } catch (err) {
+      throw new FileError(path, errnoCode(err), { cause: err });
+    }
   }
 
   which(program: string): string | undefined {

@@ -1,6 +1,11 @@
 // The only door to the kernel. Everything above src/sys talks to a `Sys`; the real one (ffi.ts) goes
 // through koffi, the fake one (fake.ts) records calls so host tests never touch the kernel.
 // Failed calls throw SyscallError (src/errors.ts) with the errno name and a hint (errno.ts).
+// Programs run through it too (exec, execSync, spawn, start: process.ts), so host tests fake them.
+import type { ChildProcess } from 'node:child_process';
+import type { ExecOptions, ExecResult } from './process.js';
+
+export type { ExecOptions, ExecResult } from './process.js';
 
 export type Arch = 'x86_64' | 'aarch64' | 'riscv64';
 
@@ -16,6 +21,16 @@ export interface KexecSegment {
 export interface NetInterface {
   name: string;
   up: boolean;
+}
+
+/** What lstat(2) (or stat(2)) says of a path. */
+export interface FileStat {
+  kind: 'file' | 'dir' | 'symlink' | 'chardev' | 'blockdev' | 'other';
+  /** Permission bits (st_mode & 07777). */
+  mode: number;
+  size: number;
+  /** st_dev: the file system holding it. */
+  dev: number;
 }
 
 export interface Sys {
@@ -51,6 +66,18 @@ export interface Sys {
   hasCapSysBoot(): boolean;
   /** Run a program (init system hand-off: systemctl kexec / shutdown -r now). Returns its exit code. */
   spawn(argv: readonly string[]): number;
+  /** Run a program with its output captured (ldd, npm, apt-get); a failed program is a result, never thrown. */
+  exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
+  /** exec, waiting for the program synchronously: short queries (ldd, busybox --list-full). */
+  execSync(argv: readonly string[], opts?: ExecOptions): ExecResult;
+  /** A long-running program with piped stdio (the lab's QEMU under its console driver). */
+  start(argv: readonly string[]): ChildProcess;
+  /** lstat(2), or stat(2) with `follow`; undefined when the path does not exist. */
+  fileStat(path: string, follow?: boolean): FileStat | undefined;
+  /** readlink(2); throws FileError. */
+  readLink(path: string): string;
+  /** realpath(3): the path with every symlink resolved; throws FileError. */
+  realPath(path: string): string;
   /** Whether a program exists on PATH (or is an absolute existing path). */
   which(program: string): string | undefined;
   /**

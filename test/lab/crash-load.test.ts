@@ -14,12 +14,12 @@ import { mkdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { kexecTsPackageDir as packageRoot } from '../../src/initramfs/index.js';
 import { openFileReader } from '../../src/kdump/file-reader.js';
 import { openElfVmcore } from '../../src/kdump/vmcore-elf.js';
 import type { GuestConsole } from '../../src/lab/console.js';
 import { type Guest, startGuest } from '../../src/lab/guest.js';
 import { DUMP_MARK } from '../../src/lab/guest-scripts.js';
-import { packageRoot } from '../../src/lab/initramfs.js';
 import { MARK } from '../../src/lab/markers.js';
 import { labDir } from '../../src/lab/paths.js';
 

@@ -4,8 +4,8 @@ import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { writeCpio } from '../../src/initramfs/index.js';
 import type { GuestConsole } from '../../src/lab/console.js';
-import { writeCpio } from '../../src/lab/cpio.js';
 import type { LabBuild } from '../../src/lab/initramfs.js';
 import type { LabSetup } from '../../src/lab/setup.js';
 

@@ -11,9 +11,9 @@
 // Fails, never skips, when the lab cannot run.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CORRUPT_ENV } from '../../src/kexec/x86/plan-from-sys.js';
 import type { GuestConsole } from '../../src/lab/console.js';
 import { type Guest, prepareLab, startGuest } from '../../src/lab/guest.js';
 import { PURGATORY_MISMATCH_LINE } from '../../src/purgatory/x86_64-header.js';
@@ -43,6 +43,23 @@ const LONG = 2040;
 const cmdline = (boot: string) => `console=ttyS0 lab.boot=${boot} lab.tag=${tag} lab.q="two words"`;
 const load = (flags: string, line: string) =>
   `kexec-ts ${flags} -l /boot/vmlinuz --initrd=/tmp/chain.img --append='${line}'`;
+
+/**
+ * The corrupted case's fault comes from the test: kexec-ts's own main() run with corruptingSys (compiled
+ * from test/helpers/corrupt-sys.ts, shipped into the guest as it is) around the real Sys, so the segment
+ * holding FILE's bytes is changed between the digest and kexec_load. Usage: node /tmp/corrupt.mjs FILE ARGS...
+ */
+const CORRUPT_HELPER = readFileSync(new URL('../helpers/corrupt-sys.js', import.meta.url));
+const CORRUPT_RUNNER = `import { readFileSync } from 'node:fs';
+import { main } from '/opt/kexec-ts/node_modules/kexec-ts/dist/src/cli/main.js';
+import { realSys } from '/opt/kexec-ts/node_modules/kexec-ts/dist/src/sys/index.js';
+import { corruptingSys } from '/tmp/corrupt-sys.mjs';
+const [file, ...argv] = process.argv.slice(2);
+const sys = corruptingSys(realSys(), readFileSync(file), (i) => console.error('corrupted segment ' + i));
+process.exitCode = await main(argv, { sys });
+`;
+const ship = (bytes: Uint8Array | string, to: string) =>
+  `printf %s '${Buffer.from(bytes).toString('base64')}' | base64 -d > ${to}`;
 
 /** Sends -e and waits for the next READY; returns seconds from -e to READY. */
 async function execAndWait(c: GuestConsole, boot: number): Promise<number> {
@@ -158,12 +175,16 @@ describe('kexec_load (-c) under SeaBIOS, Debian 6.1', { timeout: 3_600_000 }, ()
 
   it('E: a segment changed after hashing: the purgatory prints its mismatch line and halts', async () => {
     await s.c.check(makeChain(), LOAD_TIMEOUT);
-    await s.c.check(`${CORRUPT_ENV}=initrd ${load('-c', cmdline('F'))}`, LOAD_TIMEOUT);
+    await s.c.check(ship(CORRUPT_HELPER, '/tmp/corrupt-sys.mjs'));
+    await s.c.check(ship(CORRUPT_RUNNER, '/tmp/corrupt.mjs'));
+    const faulty = load('-c', cmdline('F')).replace(/^kexec-ts /, 'node /tmp/corrupt.mjs /tmp/chain.img ');
+    assert.match(await s.c.check(faulty, LOAD_TIMEOUT), /corrupted segment \d+/);
+    const boots = s.c.boots.length; // 5 after A-D; 1 when this case runs alone
     s.c.send('kexec-ts -e\n');
     await s.c.expect('kexec_core: Starting new kernel', 120_000);
     await s.c.expect(PURGATORY_MISMATCH_LINE, BOOT_TIMEOUT);
     await new Promise((r) => setTimeout(r, 10_000));
-    assert.equal(s.c.boots.length, 5, 'no kernel started after the mismatch');
+    assert.equal(s.c.boots.length, boots, 'no kernel started after the mismatch');
   });
 });
 

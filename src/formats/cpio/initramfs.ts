@@ -14,19 +14,26 @@ import {
   isCpio,
   MAX_CPIO_MEMBERS,
   MAX_CPIO_NAME,
+  NEWC_TRAILER,
+  S_IFBLK,
+  S_IFCHR,
+  S_IFDIR,
+  S_IFIFO,
+  S_IFLNK,
+  S_IFMT,
+  S_IFREG,
+  S_IFSOCK,
 } from './newc.js';
 
-const TRAILER = 'TRAILER!!!';
-/** stat(2) file type bits of c_mode (S_IFMT) and the ls(1) letter for each. */
-const S_IFMT = 0o170000;
+/** The ls(1) letter of each c_mode file type. */
 const TYPE_LETTERS = new Map<number, string>([
-  [0o140000, 's'], // S_IFSOCK
-  [0o120000, 'l'], // S_IFLNK
-  [0o100000, '-'], // S_IFREG
-  [0o060000, 'b'], // S_IFBLK
-  [0o040000, 'd'], // S_IFDIR
-  [0o020000, 'c'], // S_IFCHR
-  [0o010000, 'p'], // S_IFIFO
+  [S_IFSOCK, 's'],
+  [S_IFLNK, 'l'],
+  [S_IFREG, '-'],
+  [S_IFBLK, 'b'],
+  [S_IFDIR, 'd'],
+  [S_IFCHR, 'c'],
+  [S_IFIFO, 'p'],
 ]);
 /** Compressed segments may not nest deeper than this (the kernel does not nest at all). */
 const MAX_DEPTH = 2;
@@ -86,7 +93,7 @@ function walkArchive(bytes: Uint8Array, at: number, out: CpioMember[], segment: 
     const dataAt = pad4(at + CpioNewcHeader.size + namesize);
     slice(bytes, dataAt, filesize, 'cpio data');
     at = pad4(dataAt + filesize);
-    if (name === TRAILER) return at;
+    if (name === NEWC_TRAILER) return at;
     if (out.length >= MAX_CPIO_MEMBERS)
       throw new FormatError(`more than ${MAX_CPIO_MEMBERS} cpio members`, 'cpio', at);
     out.push({

@@ -10,7 +10,16 @@ import { detectCompression } from '../compress/detect.js';
 
 export const CPIO_NEWC_MAGIC = '070701';
 export const CPIO_CRC_MAGIC = '070702';
-const TRAILER = 'TRAILER!!!';
+export const NEWC_TRAILER = 'TRAILER!!!';
+/** c_mode file types: st_mode's S_IFMT bits (include/uapi/linux/stat.h). */
+export const S_IFMT = 0o170000;
+export const S_IFSOCK = 0o140000;
+export const S_IFLNK = 0o120000;
+export const S_IFREG = 0o100000;
+export const S_IFBLK = 0o060000;
+export const S_IFDIR = 0o040000;
+export const S_IFCHR = 0o020000;
+export const S_IFIFO = 0o010000;
 /** A cap on members per archive; each needs ≥ 112 bytes, so the file size bounds it too. */
 export const MAX_CPIO_MEMBERS = 4_000_000;
 /** PATH_MAX: the longest name the kernel's initramfs unpacker accepts. */
@@ -72,7 +81,7 @@ export function summarizeCpio(bytes: Uint8Array): CpioSummary {
     const dataAt = pad4(at + CpioNewcHeader.size + namesize);
     slice(bytes, dataAt, filesize, 'cpio data');
     at = pad4(dataAt + filesize);
-    if (name === TRAILER) break;
+    if (name === NEWC_TRAILER) break;
     if (++members > MAX_CPIO_MEMBERS)
       throw new FormatError(`more than ${MAX_CPIO_MEMBERS} cpio members`, 'cpio', at);
   }

@@ -1,8 +1,8 @@
 // ELF program headers (gABI "Program Header"), both classes and byte orders, names as in elf.h.
 import { bounded, slice } from '../../binary/bounds.js';
 import { defineStruct, type Endian, u32, u64 } from '../../binary/struct.js';
-import { FormatError } from '../../errors.js';
-import { ELFCLASS64, type ElfHeader } from './ehdr.js';
+import { FormatError, KexecError } from '../../errors.js';
+import { decodeElfHeader, ELFCLASS64, type ElfHeader, isElf } from './ehdr.js';
 
 /** p_type values (gABI "Segment Types"). */
 export const PT_NULL = 0;
@@ -102,4 +102,20 @@ export function encodeProgramHeaders(phdrs: readonly ElfPhdr[], h: ElfHeader, in
 /** The bytes a segment occupies in the file (p_offset, p_filesz), bounds-checked. */
 export function segmentBytes(data: Uint8Array, p: ElfPhdr): Uint8Array {
   return slice(data, p.p_offset, p.p_filesz, 'segment');
+}
+
+/**
+ * The program interpreter (PT_INTERP: the dynamic loader's path) of an ELF executable, from its first
+ * bytes; undefined for a static or non-ELF file, or when the headers lie beyond `head`.
+ */
+export function elfInterpreter(head: Uint8Array): string | undefined {
+  if (!isElf(head)) return undefined;
+  try {
+    const interp = decodeProgramHeaders(head, decodeElfHeader(head)).find((p) => p.p_type === PT_INTERP);
+    if (!interp) return undefined;
+    return new TextDecoder('latin1').decode(segmentBytes(head, interp)).replace(/\0.*$/s, '');
+  } catch (e) {
+    if (e instanceof KexecError) return undefined;
+    throw e;
+  }
 }

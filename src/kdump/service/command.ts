@@ -144,6 +144,7 @@ export async function kdumpCommand(argv: string[], ctx: KdumpContext): Promise<n
         release: kernelRelease(sys) ?? '',
         compression: compress as InitrdCompression,
         ...rootOf(sys),
+        sys,
       });
       io.stdout(
         json

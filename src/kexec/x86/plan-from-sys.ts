@@ -27,12 +27,6 @@ export const X86_64_LOADERS = {
 } as const;
 export type X86_64Loader = keyof typeof X86_64_LOADERS;
 
-/**
- * Test-only: KEXEC_TS_TEST_CORRUPT_SEGMENT=<role> flips one byte of that segment after the digest is
- * taken, so the purgatory must find a mismatch (the lab test's corrupted case). Never set it otherwise.
- */
-export const CORRUPT_ENV = 'KEXEC_TS_TEST_CORRUPT_SEGMENT';
-
 /** The kernel clears the la57 cpu flag unless it runs with 5-level page tables (cpu/common.c). */
 export function runsFiveLevel(sys: Pick<Sys, 'readText'>): boolean {
   const flags = /^flags\s*:(.*)$/m.exec(sys.readText('/proc/cpuinfo') ?? '')?.[1] ?? '';
@@ -65,11 +59,5 @@ export function planX86_64KexecLoad(sys: Sys, req: X86_64LoadRequest): KexecPlan
       : `edd: none (${edd.reason})`,
     ...(kdump?.describe ?? []),
   ];
-  const corrupt = process.env[CORRUPT_ENV];
-  const victim = corrupt ? plan.layout.findIndex((l) => l.role === corrupt) : -1;
-  if (victim >= 0) {
-    const buf = plan.segments[victim]!.buf;
-    buf[0] = buf[0]! ^ 0xff;
-  }
   return plan;
 }

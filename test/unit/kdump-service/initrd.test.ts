@@ -5,17 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { listInitramfs } from '../../../src/formats/cpio/initramfs.js';
+import { elfInterpreter } from '../../../src/formats/elf/phdr.js';
+import { kexecTsPackageDir, runtimeDependencies, sharedLibraries } from '../../../src/initramfs/index.js';
 import { parseKdumpConfig } from '../../../src/kdump/service/config.js';
 import { KDUMP_INIT } from '../../../src/kdump/service/init-script.js';
 import {
   BUSYBOX_PATHS,
   buildCaptureInitrd,
   captureEnv,
-  elfInterpreter,
-  kexecTsPackageDir,
   runningRoot,
-  runtimeDependencies,
-  sharedLibraries,
 } from '../../../src/kdump/service/initrd.js';
 
 // scripts/fetch-fixtures.sh installs busybox-static: these tests fail, never skip, without it.

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { main } from '../../../src/cli/main.js';
-import { kexecTsPackageDir } from '../../../src/kdump/service/initrd.js';
+import { kexecTsPackageDir } from '../../../src/initramfs/index.js';
 import { kexecTsCommand, systemdUnit, sysvScript, UNIT_NAME } from '../../../src/kdump/service/unit.js';
 import { FakeSys } from '../../../src/sys/fake.js';
 import { captureIo } from '../../../src/sys/io.js';

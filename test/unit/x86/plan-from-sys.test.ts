@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { main } from '../../../src/cli/main.js';
 import { SetupHeader } from '../../../src/formats/bzimage/setup-header.js';
 import { segmentsDigest } from '../../../src/kexec/x86/digest.js';
-import { CORRUPT_ENV, planX86_64KexecLoad, runsFiveLevel } from '../../../src/kexec/x86/plan-from-sys.js';
+import { planX86_64KexecLoad, runsFiveLevel } from '../../../src/kexec/x86/plan-from-sys.js';
+import { captureIo } from '../../../src/sys/io.js';
+import type { KexecSegment } from '../../../src/sys/types.js';
+import { corruptingSys } from '../../helpers/corrupt-sys.js';
 import { q35Sys } from '../memory/q35-fixture.js';
 import { syntheticBzImage } from './synthetic-bzimage.js';
 
@@ -28,17 +32,32 @@ describe('planX86_64KexecLoad', () => {
     assert.ok(planX86_64KexecLoad(sys, { ...req, image: img }));
   });
 
-  it(`${CORRUPT_ENV} flips one byte of the named segment after the digest (lab test only)`, () => {
-    process.env[CORRUPT_ENV] = 'initrd';
-    try {
-      const plan = planX86_64KexecLoad(q35Sys(), { ...req, initrd: new Uint8Array(8192).fill(3) });
-      const hashed = plan.segments.filter((s) => s.mem !== plan.entry);
-      assert.notDeepEqual(segmentsDigest(hashed), plan.purgatory.digest);
-      const initrd = plan.segments[plan.layout.findIndex((l) => l.role === 'initrd')]!;
-      assert.equal(initrd.buf[0], 3 ^ 0xff);
-      assert.equal(initrd.buf[1], 3);
-    } finally {
-      delete process.env[CORRUPT_ENV];
-    }
+  it('corruptingSys (the lab test fault) flips one byte of the initrd segment in kexecLoad, after the digest', async () => {
+    const sys = q35Sys();
+    const initrd = new Uint8Array(8192).fill(3);
+    sys.setFile('/boot/vmlinuz', syntheticBzImage());
+    sys.setFile('/boot/initrd', initrd);
+    const hit: number[] = [];
+    const argv = ['-c', '-l', '/boot/vmlinuz', '--initrd=/boot/initrd', '--append=x'];
+    assert.equal(
+      await main(argv, { sys: corruptingSys(sys, initrd, (i) => hit.push(i)), io: captureIo() }),
+      0,
+    );
+    const loaded = sys.images.normal!;
+    const plan = planX86_64KexecLoad(q35Sys(), { ...req, initrd });
+    const at = plan.layout.findIndex((l) => l.role === 'initrd');
+    assert.deepEqual(hit, [at]);
+    assert.equal(loaded.segments![at]!.buf[0], 3 ^ 0xff);
+    assert.equal(loaded.segments![at]!.buf[1], 3);
+    // The purgatory holds the digest of what was planned (initrd intact), not of what was loaded.
+    const purgatory = Buffer.from(
+      loaded.segments![plan.layout.findIndex((l) => l.role === 'purgatory')]!.buf,
+    );
+    const hashed = (segs: KexecSegment[]) =>
+      Buffer.from(segmentsDigest(segs.filter((s) => s.mem !== loaded.entry)));
+    const restored = loaded.segments!.map((s, i) => (i === at ? { ...s, buf: initrd } : s));
+    assert.ok(purgatory.includes(hashed(restored)), 'the flipped byte is the only change');
+    assert.ok(!purgatory.includes(hashed(loaded.segments!)));
+    assert.equal(initrd[0], 3, "the caller's bytes are left alone");
   });
 });
