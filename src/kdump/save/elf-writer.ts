@@ -1,5 +1,5 @@
-// `vmcore save -E -d LEVEL`: a filtered ELF vmcore laid out as makedumpfile writes one (research
-// kdump.md §3.5, makedumpfile.c write_elf_pages_cyclic): one PT_NOTE first (all notes verbatim), then
+// `vmcore save -E -d LEVEL`: a filtered ELF vmcore laid out as makedumpfile writes one (makedumpfile.c
+// write_elf_header and write_elf_pages_cyclic): one PT_NOTE first (all notes verbatim), then
 // each input PT_LOAD in order, split where 256 or more consecutive pages are excluded. Shorter excluded
 // runs are written with their real bytes (a split costs a header and would fragment the file); excluded
 // pages at the end of a piece stay in p_memsz beyond p_filesz, so readers see them as absent, not as

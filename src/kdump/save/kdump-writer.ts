@@ -1,4 +1,5 @@
-// Writes an ELF vmcore as a kdump-compressed file (makedumpfile's format, research §3.4) with bounded
+// Writes an ELF vmcore as a kdump-compressed file (makedumpfile's format: diskdump_mod.h, makedumpfile.c
+// write_kdump_header and write_kdump_pages_and_bitmap_cyclic) with bounded
 // memory. The struct page pass (../filter) runs first and decides bitmap 2 (zero pages stay dumpable
 // and share one zero-page descriptor, as makedumpfile does), so the descriptor count is known before any
 // page is read: descriptors and page data go to their two regions through two buffers in one sequential

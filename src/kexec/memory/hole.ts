@@ -1,4 +1,4 @@
-// Finding room for kexec_load segments, like kexec-tools' locate_hole() (research kexec-tools.md §3.2):
+// Finding room for kexec_load segments, like kexec-tools' locate_hole() (kexec/kexec.c):
 // candidates are RAM ranges minus reserved ranges, the crash kernel region (normal loads), and every
 // segment already placed, clipped to --mem-min/--mem-max and the request's own window.
 import { LayoutError } from '../../errors.js';

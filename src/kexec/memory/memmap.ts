@@ -1,5 +1,6 @@
-// The machine's physical memory map, as kexec-tools' get_memory_ranges() reads it (research
-// kexec-tools.md §3.1): /sys/firmware/memmap/N/{start,end,type} (the firmware's map, before the kernel
+// The machine's physical memory map, as kexec-tools' get_memory_ranges() reads it
+// (kexec/arch/i386/kexec-x86-common.c, with kexec/firmware_memmap.c): /sys/firmware/memmap/N/{start,end,type}
+// (the firmware's map, before the kernel
 // trimmed it), else the top-level lines of /proc/iomem. Crash kernel reservations come from /proc/iomem.
 
 import { crashKernelRanges, parseIomem } from '../../sys/iomem.js';

@@ -1,4 +1,6 @@
-// The EFI hand-off for kexec_load (research kexec-tools.md §3.3): the new kernel cannot call
+// The EFI hand-off for kexec_load (kexec-tools kexec/arch/i386/x86-linux-setup.c, setup_efi_data and
+// setup_efi_info; the kernel's side: arch/x86/platform/efi/quirks.c efi_reuse_config and
+// arch/x86/platform/efi/efi.c kexec_enter_virtual_mode): the new kernel cannot call
 // SetVirtualAddressMap again, so it needs the running kernel's runtime regions with the virtual addresses
 // already chosen, the system table, and the physical fw_vendor/config_table pointers (the firmware turned
 // the system table's copies into virtual ones). We pass:

@@ -209,7 +209,7 @@ describe('the ELF core headers', () => {
       row(PT_NOTE, 0, CPU_NOTES[0]!.addr, 0n, 432n),
       row(PT_NOTE, 0, CPU_NOTES[1]!.addr, 0n, 432n),
       row(PT_NOTE, 0, VMCOREINFO.addr, 0n, VMCOREINFO.size),
-      // The real kexec -p headers of research kdump.md §1: 0xffffffffa5800000 at 0x18000000, 0x3430000.
+      // The headers kexec-tools' kexec -p built on the lab's Debian 6.1 guest: 0xffffffffa5800000 at 0x18000000, 0x3430000.
       row(PT_LOAD, 7, TEXT_PADDR, TEXT_VADDR, TEXT_SIZE),
       row(PT_LOAD, 7, 0x10_0000n, PAGE_OFFSET + 0x10_0000n, 0x2ef0_0000n),
       row(PT_LOAD, 7, 0x3f00_0000n, PAGE_OFFSET + 0x3f00_0000n, 0xfd_d000n),
