@@ -13,7 +13,7 @@
 import { defineStruct, u32, u64 } from '../../binary/struct.js';
 import { FileError } from '../../errors.js';
 import type { Sys } from '../../sys/types.js';
-import type { AddressRange } from '../memory/ranges.js';
+import { type AddressRange, range } from '../memory/ranges.js';
 import { BOOT_PARAMS_SIZE, BootParams } from './boot-params.js';
 import { RUNNING_BOOT_PARAMS } from './running.js';
 
@@ -172,7 +172,7 @@ export function encodeEfiSetupData(efi: EfiHandoff): Uint8Array {
 
 /** Physical ranges of the runtime regions: no segment may overwrite them. */
 export function runtimeRanges(regions: readonly EfiRuntimeRegion[]): AddressRange[] {
-  return regions.map((r) => ({ start: r.physAddr, end: r.physAddr + r.numPages * EFI_PAGE_SIZE }));
+  return regions.map((r) => range(r.physAddr, r.physAddr + r.numPages * EFI_PAGE_SIZE));
 }
 
 /** boot_params.efi_info fields for a memory map at `memmap`. */

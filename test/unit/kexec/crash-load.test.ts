@@ -1,6 +1,7 @@
 // kdump on the kexec_load path (-c -p): the ELF core headers, the crash segment table, the capture
 // kernel's e820 and command line, on the fake 1 GiB guest of crash-fixture.ts; the headers read back
 // with our own vmcore reader after a simulated capture kernel turned them into /proc/vmcore.
+
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { main } from '../../../src/cli/main.js';
@@ -21,6 +22,7 @@ import { readCpuNotes, readVmcoreinfoNote } from '../../../src/kexec/crash/notes
 import { prepareKdump } from '../../../src/kexec/crash/plan.js';
 import { BootParams, E820Entry } from '../../../src/kexec/x86/boot-params.js';
 import { planX86_64KexecLoad } from '../../../src/kexec/x86/plan-from-sys.js';
+import { range } from '../../../src/range.js';
 import { FakeSys } from '../../../src/sys/fake.js';
 import { captureIo } from '../../../src/sys/io.js';
 import { KEXEC_ARCH_X86_64, KEXEC_CRASH_LOADED, KEXEC_ON_CRASH } from '../../../src/sys/types.js';
@@ -91,7 +93,7 @@ describe('crash memory from /proc/iomem', () => {
       { start: 0x1_0000_0000n, end: 0x2_3000_0000n },
     ]);
     assert.deepEqual(
-      captureE820(m, [{ start: 0x2_3000_0000n, end: 0x2_3000_1000n }]).map((r) => [r.start, r.end, r.type]),
+      captureE820(m, [range(0x2_3000_0000n, 0x2_3000_1000n)]).map((r) => [r.start, r.end, r.type]),
       [
         [0x1000n, 0x9_fc00n, 'ram'],
         [0xa000_0000n, 0xb000_0000n, 'ram'],
