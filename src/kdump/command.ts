@@ -20,7 +20,7 @@ DEST.incomplete (its header flagged incomplete), a failed ELF is removed.
   -d, --dump-level N  exclude pages (bit mask, makedumpfile's levels): 1 zero, 2 cache, 4 cache
                       with private, 8 user, 16 free; implies kdump-compressed output unless -E
   -c                  kdump-compressed, zlib pages
-  -l                  kdump-compressed, LZO pages (liblzo2 when installed)
+  -l                  kdump-compressed, LZO pages (needs liblzo2)
   -p                  kdump-compressed, snappy pages
   -z, --zstd          kdump-compressed, zstd pages
   --kdump             kdump-compressed, raw pages
