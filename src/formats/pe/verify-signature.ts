@@ -21,6 +21,7 @@ import {
   hex,
   parseAuthenticode,
 } from './authenticode.js';
+import { KexecError } from '../../errors.js';
 import { parsePe } from './pe.js';
 
 /** A certificate the caller trusts, and where it came from ("--cert a.pem", "UEFI db", ...). */
@@ -163,8 +164,8 @@ export function verifyImageSignature(
     report.trustedBy = trust;
     return done(report, 'valid', `signed by ${commonName(first.signer!.subject)}, trusted through ${trust}`);
   } catch (e) {
-    if (!(e instanceof Error) || !('code' in e)) throw e;
-    return done(report, 'malformed', (e as Error).message);
+    if (!(e instanceof KexecError)) throw e;
+    return done(report, 'malformed', e.message);
   }
 }
 
@@ -209,7 +210,7 @@ function findTrust(
     for (const a of anchors) {
       if (a.cert.fingerprint256 === cert.fingerprint256 || samePublicKey(a.cert, cert))
         return `${a.source} (${commonName(oneLineName(a.cert.subject))})`;
-      if (cert.checkIssued(a.cert) && cert.verify(a.cert.publicKey))
+      if (issuedBy(cert, a.cert))
         return `${a.source} (${commonName(oneLineName(a.cert.subject))})`;
     }
     for (const id of [subjectKeyId(cert), authorityKeyId(cert)]) {
@@ -218,10 +219,19 @@ function findTrust(
     }
     const c: X509Certificate = cert;
     cert = carried.find(
-      (p) => p.fingerprint256 !== c.fingerprint256 && c.checkIssued(p) && c.verify(p.publicKey),
+      (p) => p.fingerprint256 !== c.fingerprint256 && issuedBy(c, p),
     );
   }
   return undefined;
+}
+
+/** `cert` names `issuer` as its issuer and `issuer`'s key verifies it; false on keys node cannot use. */
+function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
+  try {
+    return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+  } catch {
+    return false;
+  }
 }
 
 function oneLineName(n: string): string {
