@@ -4,7 +4,9 @@
 // refused when KEXEC_SIG_FORCE or lockdown; IMA appraisal when "appraise func=KEXEC_KERNEL_CHECK"),
 // security/lockdown/lockdown.c (LOCKDOWN_KEXEC at "integrity"), and
 // security/integrity/ima/ima_efi.c (the arch policy under Secure Boot appraises kexec images).
+import { KexecError } from '../errors.js';
 import { type SignatureReport, verifyImageSignature } from '../formats/pe/verify-signature.js';
+import { parseUki } from '../formats/uki/uki.js';
 import {
   readInt,
   readKernelConfig,
@@ -99,6 +101,15 @@ export function readEnforcement(sys: Sys): Enforcement {
   };
 }
 
+function ukiKernel(file: Uint8Array): Uint8Array | undefined {
+  try {
+    return parseUki(file)?.linux;
+  } catch (e) {
+    if (e instanceof KexecError) return undefined;
+    throw e;
+  }
+}
+
 export type KernelAnswer = 'yes' | 'no' | 'cannot tell';
 
 export interface KernelVerdict {
@@ -113,7 +124,10 @@ export interface KernelVerdict {
 }
 
 /** "the running kernel will accept this image: yes / no / cannot tell, because ..." */
-export function kernelVerdict(sys: Sys, image: Uint8Array): KernelVerdict {
+export function kernelVerdict(sys: Sys, file: Uint8Array): KernelVerdict {
+  // A UKI is loaded as its .linux (kexec-ts passes it in a memfd, as systemd does): that is what the
+  // kernel checks, not the UKI's own signature.
+  const image = ukiKernel(file) ?? file;
   const enforcement = readEnforcement(sys);
   const trust = readMachineTrust(sys);
   const machine = verifyImageSignature(image, trust.anchors, trust.keys);

@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { Attribute, ContentInfo, id_signedData, SignedData } from '@peculiar/asn1-cms';
 import { DigestInfo } from '@peculiar/asn1-rsa';
 import { AsnArray, AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
+import type { Certificate } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
 import { slice } from '../../binary/bounds.js';
 import { FormatError, KexecError } from '../../errors.js';

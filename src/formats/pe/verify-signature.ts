@@ -13,7 +13,7 @@ import {
   id_ce_subjectKeyIdentifier,
   SubjectKeyIdentifier,
 } from '@peculiar/asn1-x509';
-import { authenticodeDigest } from './authenticode-digest.js';
+import { KexecError } from '../../errors.js';
 import {
   type AuthenticodeSignature,
   type CertInfo,
@@ -21,7 +21,7 @@ import {
   hex,
   parseAuthenticode,
 } from './authenticode.js';
-import { KexecError } from '../../errors.js';
+import { authenticodeDigest } from './authenticode-digest.js';
 import { parsePe } from './pe.js';
 
 /** A certificate the caller trusts, and where it came from ("--cert a.pem", "UEFI db", ...). */
@@ -210,17 +210,14 @@ function findTrust(
     for (const a of anchors) {
       if (a.cert.fingerprint256 === cert.fingerprint256 || samePublicKey(a.cert, cert))
         return `${a.source} (${commonName(oneLineName(a.cert.subject))})`;
-      if (issuedBy(cert, a.cert))
-        return `${a.source} (${commonName(oneLineName(a.cert.subject))})`;
+      if (issuedBy(cert, a.cert)) return `${a.source} (${commonName(oneLineName(a.cert.subject))})`;
     }
     for (const id of [subjectKeyId(cert), authorityKeyId(cert)]) {
       const k = id && keys.find((key) => key.description.toLowerCase().endsWith(`: ${id}`));
       if (k) return `the kernel keyring ${k.keyring} (${k.description})`;
     }
     const c: X509Certificate = cert;
-    cert = carried.find(
-      (p) => p.fingerprint256 !== c.fingerprint256 && issuedBy(c, p),
-    );
+    cert = carried.find((p) => p.fingerprint256 !== c.fingerprint256 && issuedBy(c, p));
   }
   return undefined;
 }
