@@ -138,6 +138,17 @@ export function parsePkcs7(
   der: Uint8Array,
   at = 0,
 ): Omit<AuthenticodeSignature, 'index' | 'offset' | 'length' | 'revision' | 'certType'> {
+  // asn1-schema and node:crypto throw plain Errors on odd input (a bad OID string, a certificate node
+  // cannot load): any of them is a malformed signature, typed.
+  try {
+    return decodePkcs7(der, at);
+  } catch (e) {
+    if (e instanceof KexecError) throw e;
+    throw sigError(`malformed PKCS#7 (${(e as Error).message})`, at, e);
+  }
+}
+
+function decodePkcs7(der: Uint8Array, at: number): ReturnType<typeof parsePkcs7> {
   let signed: SignedData;
   try {
     const info = AsnConvert.parse(der, ContentInfo);

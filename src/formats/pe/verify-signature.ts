@@ -18,8 +18,10 @@ import {
   type AuthenticodeSignature,
   type CertInfo,
   commonName,
+  DIGEST_OIDS,
   hex,
   parseAuthenticode,
+  SignatureFormatError,
 } from './authenticode.js';
 import { authenticodeDigest } from './authenticode-digest.js';
 import { parsePe } from './pe.js';
@@ -133,6 +135,16 @@ export function verifyImageSignature(
     const first = sigs[0];
     const hash = first?.digestAlgorithm ?? 'sha256';
     report.digestAlgorithm = hash;
+    if (!Object.values(DIGEST_OIDS).includes(hash))
+      // The kernel has no such hash either: kexec_file_load fails with ENOPKG.
+      throw new SignatureFormatError(
+        `pkcs7: unsupported image digest algorithm ${hash}`,
+        'pkcs7',
+        first?.offset,
+        {
+          hint: 'sign the image with SHA-256 (sbsign does)',
+        },
+      );
     report.imageDigest = hex(authenticodeDigest(image, pe, hash));
     if (!first)
       return done(report, 'unsigned', 'the image has no Authenticode signature (empty certificate table)');
