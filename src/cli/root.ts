@@ -49,6 +49,11 @@ export const ROOT = defineCommand({
     }
     // Loaded here, not at the top: subcommands (vmcore save in a capture kernel) skip the kexec stack.
     const { runKexec } = await import('./run-kexec.js');
-    return runKexec(inv, await getSys(), io);
+    const sys = await getSys();
+    if (!inv.requireSigned) return runKexec(inv, sys, io);
+    const { requireSignedImage } = await import('../kexec/signature-gate.js');
+    return runKexec(inv, sys, io, {
+      checkImage: (path, kernel) => requireSignedImage(sys, path, kernel, inv.trustCerts),
+    });
   },
 });
