@@ -163,3 +163,30 @@ describe('lockdown-aware loading', () => {
     assert.deepEqual(syscalls(sys), []);
   });
 });
+
+describe('signature errnos from the kernel', () => {
+  it('ENOKEY on the Debian kernel names its signer, its CA and what the machine trusts', async () => {
+    const sys = machine(
+      { '/sys/kernel/security/lockdown': 'none [integrity] confidentiality\n' },
+      { failures: { kexecFileLoad: 'ENOKEY' } },
+    );
+    const r = await run(sys, '-s', '-l', '/boot/debian');
+    assert.notEqual(r.code, 0);
+    assert.match(r.err, /kexec_file_load\(.*\) = ENOKEY/);
+    assert.match(
+      r.err,
+      /\/boot\/debian is signed by CN=Debian Secure Boot Signer 2022 - linux \(issuer CN=Debian Secure Boot CA\)/,
+    );
+    assert.match(
+      r.err,
+      /no trusted key vouches for CN=Debian Secure Boot CA: add its certificate to the UEFI db or MOK/,
+    );
+    assert.match(r.err, /mokutil --import/);
+  });
+
+  it('ENODATA on the unsigned kernel says it is unsigned', async () => {
+    const sys = machine({}, { failures: { kexecFileLoad: 'ENODATA' } });
+    const r = await run(sys, '-s', '-l', '/boot/unsigned');
+    assert.match(r.err, /\/boot\/unsigned: the image has no Authenticode signature/);
+  });
+});
