@@ -100,8 +100,9 @@ export function readEnforcement(sys: Sys): Enforcement {
     kexecLoadRefused: locked || imaKexecAppraise === true || imaArch === true,
     // kernel/kexec.c kexec_load_check: security_locked_down(LOCKDOWN_KEXEC) gives EPERM; IMA's
     // ima_load_data(LOADING_KEXEC_IMAGE) gives EACCES when it appraises kexec images.
+    // kexec_load_check() asks IMA first (EACCES), then lockdown (EPERM).
     kexecLoadRefusedBecause: locked
-      ? `lockdown is "${lockdown}" (kexec_load gets EPERM)`
+      ? `lockdown is "${lockdown}" (kexec_load gets EPERM, or EACCES when IMA appraises kexec images)`
       : imaKexecAppraise || imaArch
         ? 'IMA appraises kexec images (kexec_load gets EACCES)'
         : undefined,
