@@ -12,11 +12,10 @@
 // Fails, never skips, when the lab cannot run.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { writeCpio } from '../../src/initramfs/index.js';
 import type { GuestConsole } from '../../src/lab/console.js';
 import { type Guest, prepareLab, startGuest } from '../../src/lab/guest.js';
 import {
@@ -71,21 +70,17 @@ describe('signed kernels under OVMF Secure Boot (QEMU lab)', { timeout: 1_800_00
     const flipped = new Uint8Array(await readFile(w('ours')));
     flipped[0x5000] = flipped[0x5000]! ^ 1;
     await writeFile(w('flipped'), flipped);
-    const files = {
+    // /sig/* in the guest: an extra newc archive made by cpio(1) from work/sig (the guest rootfs has no /sig).
+    await mkdir(w('sig'));
+    for (const [name, source] of Object.entries({
       ours: w('ours'),
       other: w('other'),
       flipped: w('flipped'),
-      unsigned: `${K612}.unsigned`,
-      debian: K612,
-    };
-    await writeCpio(
-      w('sig.cpio'),
-      Object.entries(files).map(([name, source]) => ({
-        kind: 'file' as const,
-        path: `/sig/${name}`,
-        source,
-      })),
-    );
+    }))
+      await rename(source, w(`sig/${name}`));
+    await copyFile(`${K612}.unsigned`, w('sig/unsigned'));
+    await copyFile(K612, w('sig/debian'));
+    execFileSync('sh', ['-c', 'find sig | cpio --quiet -o -H newc > sig.cpio'], { cwd: work, stdio: 'pipe' });
     await copyFile(OVMF_SNAKEOIL_VARS, w('vars.fd'));
     guest = await startGuest({
       kernel: w('boot-kernel.signed'),
