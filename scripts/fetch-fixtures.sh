@@ -36,7 +36,8 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 # - cpio and binutils: the UKI fixture's initrd and sections below (a fresh Debian 12 has neither);
 # - busybox-static: the capture initramfs tests run its sh and pack it;
 # - zstd: the reference decoder the zstd tests compare with.
-bash scripts/apt-install-missing.sh fetch-fixtures liblzo2-2 cpio binutils busybox-static zstd
+# - sbsigntool: test/unit/formats/authenticode.test.ts re-signs the real kernels with sbsign/sbattach.
+bash scripts/apt-install-missing.sh fetch-fixtures liblzo2-2 cpio binutils busybox-static zstd sbsigntool
 
 # A private apt for foreign architectures (trixie main, arm64 + riscv64), set up on first use.
 FOREIGN_APT=()

@@ -154,3 +154,18 @@ function describeErrno(errno: string): string {
   const text = ERRNO_TEXT[errno];
   return text ? ` (${text})` : '';
 }
+
+/** A policy (--require-signed, require_signed in kdump.conf) refused the image before any syscall. */
+export class SignaturePolicyError extends KexecError {
+  readonly code = 'E_SIGNATURE_POLICY';
+  constructor(
+    message: string,
+    readonly verdict: string,
+    options: ErrorOptions = {},
+  ) {
+    super(message, options);
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), verdict: this.verdict };
+  }
+}

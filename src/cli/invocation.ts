@@ -31,6 +31,10 @@ export interface Invocation {
   noEfi?: boolean | undefined;
   memMin?: bigint | undefined;
   memMax?: bigint | undefined;
+  /** --require-signed: refuse an unsigned or untrusted kernel before any syscall. */
+  requireSigned: boolean;
+  /** --trust-cert PEM (repeatable): certificates trusted for --require-signed. */
+  trustCerts: string[];
   notes: string[];
 }
 
@@ -58,6 +62,8 @@ export function resolveInvocation(parsed: ParsedArgv): Invocation {
     debug: false,
     json: false,
     noChecks: false,
+    requireSigned: false,
+    trustCerts: [],
     notes: [],
   };
   let skipSync = false;
@@ -159,6 +165,12 @@ export function resolveInvocation(parsed: ParsedArgv): Invocation {
         inv.memMax = parseAddress(name, value);
         inv.notes.push(`${name}: only affects the kexec_load path`);
         break;
+      case 'require-signed':
+        inv.requireSigned = true;
+        break;
+      case 'trust-cert':
+        if (value !== undefined) inv.trustCerts.push(value);
+        break;
       case 'noefi':
         inv.noEfi = true;
         inv.notes.push(`${name}: only affects the kexec_load path`);
@@ -206,6 +218,12 @@ export function resolveInvocation(parsed: ParsedArgv): Invocation {
       hint: 'drop the kernel argument, or use -l/-p to load it',
     });
   }
+  if (inv.trustCerts.length > 0 && !inv.requireSigned)
+    throw new UsageError('--trust-cert is only used with --require-signed', {
+      hint: 'kexec-ts --require-signed --trust-cert CA.pem -l KERNEL',
+    });
+  if (inv.requireSigned && !inv.load)
+    throw new UsageError('--require-signed checks a kernel being loaded: give -l KERNEL or -p KERNEL');
   if (inv.type !== undefined && inv.syscall !== 'load') {
     inv.notes.push('--type: only affects the kexec_load path; kexec_file_load probes the image itself');
   }

@@ -34,6 +34,8 @@ export type OptionId =
   | 'reuse-console'
   | 'json'
   | 'noefi'
+  | 'require-signed'
+  | 'trust-cert'
   | 'ignored';
 
 export interface KexecOption extends OptionSpec {
@@ -222,6 +224,22 @@ export const OPTIONS: readonly KexecOption[] = [
     long: ['noefi'],
     help: 'kexec_load: no EFI hand-off (efi_info, SETUP_EFI); the new kernel boots without EFI runtime services.',
     group: 'general',
+  },
+  {
+    id: 'require-signed',
+    long: ['require-signed'],
+    help:
+      'Refuse, before any system call, a kernel that is not validly signed by a trusted certificate (UEFI db, ' +
+      'MokListRT, kernel keys, --trust-cert); see kexec-ts verify.',
+    group: 'kexec-ts',
+  },
+  {
+    id: 'trust-cert',
+    long: ['trust-cert'],
+    arg: 'PEM',
+    complete: 'file',
+    help: 'With --require-signed: also trust this certificate (PEM or DER); may be repeated.',
+    group: 'kexec-ts',
   },
   // kexec-tools x86 options that only affect its kexec_load loaders: accepted so scripts keep working.
   {

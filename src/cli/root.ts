@@ -1,5 +1,7 @@
 // kexec-ts itself: the kexec-tools options (options.ts) and, as a first word, the commands kexec-tools
 // lacks (commands/index.ts). Its run() keeps kexec-tools' order-dependent semantics (invocation.ts).
+import { SyscallError } from '../errors.js';
+import { SIGNATURE_ERRNOS } from '../sys/errno.js';
 import { defineCommand } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { renderHelp, VERSION_TEXT } from './help.js';
@@ -49,6 +51,25 @@ export const ROOT = defineCommand({
     }
     // Loaded here, not at the top: subcommands (vmcore save in a capture kernel) skip the kexec stack.
     const { runKexec } = await import('./run-kexec.js');
-    return runKexec(inv, await getSys(), io);
+    const sys = await getSys();
+    try {
+      if (!inv.requireSigned) return runKexec(inv, sys, io);
+      const { requireSignedImage } = await import('../kexec/signature-gate.js');
+      return runKexec(inv, sys, io, {
+        checkImage: (path, kernel) => requireSignedImage(sys, path, kernel, inv.trustCerts),
+      });
+    } catch (e) {
+      // The kernel refused the signature: say who signed this kernel and what the machine trusts.
+      if (
+        e instanceof SyscallError &&
+        e.syscall === 'kexec_file_load' &&
+        SIGNATURE_ERRNOS.has(e.errno) &&
+        inv.kernel !== undefined
+      ) {
+        const { explainSignatureError } = await import('../kexec/signature-gate.js');
+        throw explainSignatureError(sys, inv.kernel, e);
+      }
+      throw e;
+    }
   },
 });

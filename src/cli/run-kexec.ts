@@ -8,7 +8,12 @@ import type { Io } from '../sys/io.js';
 import type { Sys } from '../sys/types.js';
 import type { Invocation } from './invocation.js';
 
-export function runKexec(inv: Invocation, sys: Sys, io: Io): number {
+export interface RunKexecHooks {
+  /** --require-signed: the signature check, loaded by the caller only when asked for. */
+  checkImage?: (path: string, kernel: Uint8Array) => void;
+}
+
+export function runKexec(inv: Invocation, sys: Sys, io: Io, hooks: RunKexecHooks = {}): number {
   const debug = inv.debug ? (s: string) => io.stderr(`kexec-ts: ${s}\n`) : () => {};
   for (const note of inv.notes) debug(note);
   if (inv.mode === 'status') return status(inv, sys, io);
@@ -44,6 +49,7 @@ export function runKexec(inv: Invocation, sys: Sys, io: Io): number {
         noChecks: inv.noChecks,
         noEfi: inv.noEfi,
         type: inv.type,
+        checkImage: hooks.checkImage,
       },
       debug,
     );

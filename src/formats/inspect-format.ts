@@ -64,6 +64,21 @@ export function formatImageInfo(info: ImageInfo): string {
         Array.isArray(v) ? v.join(', ') : typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v),
       ]);
   }
+  const sig = info.signature;
+  if (sig) {
+    if (sig.signer) rows.push(['signer', `${sig.signer} (issuer ${sig.issuer})`]);
+    const facts = [
+      sig.state,
+      sig.digestAlgorithm,
+      sig.digestMatches === undefined ? '' : sig.digestMatches ? 'digest matches' : 'DIGEST DIFFERS',
+      sig.signatures > 1 ? `${sig.signatures} signatures, the kernel checks the first` : '',
+    ].filter(Boolean);
+    rows.push(['signature', facts.join(', ')]);
+    if (sig.imageDigest) rows.push(['image digest', sig.imageDigest]);
+    if (sig.signedDigest && sig.digestMatches === false) rows.push(['signed digest', sig.signedDigest]);
+    if (sig.state !== 'valid') rows.push(['signature note', sig.reason]);
+  }
+  if (info.kernelAccepts) rows.push(['kernel accepts', info.kernelAccepts]);
   rows.push(...partRows(info));
   for (const n of info.notes) rows.push(['note', n]);
   for (const w of info.warnings) rows.push(['warning', w]);

@@ -21,6 +21,7 @@ import {
   type ZbootSummary,
 } from './inspect-parts.js';
 import { parsePe } from './pe/pe.js';
+import { verifyImageSignature } from './pe/verify-signature.js';
 import { type ProbeMatch, probeAll } from './probe.js';
 
 export interface ImageInfo {
@@ -52,6 +53,10 @@ export interface ImageInfo {
   zboot?: ZbootSummary;
   pe: boolean;
   signed: boolean;
+  /** The Authenticode signature's facts (trust is `kexec-ts verify`'s business). */
+  signature?: SignatureSummary;
+  /** "yes|no|cannot tell, because ...": filled by the inspect command, which can read the machine. */
+  kernelAccepts?: string;
   /** File size in bytes. */
   size: number;
   decompressedSize?: number;
@@ -59,6 +64,41 @@ export interface ImageInfo {
   loadPaths: string[];
   notes: string[];
   warnings: string[];
+}
+
+export interface SignatureSummary {
+  /** valid | unsigned | bad-digest | bad-signature | malformed, before any trust decision. */
+  state: string;
+  signer?: string;
+  issuer?: string;
+  digestAlgorithm?: string;
+  imageDigest?: string;
+  signedDigest?: string;
+  digestMatches?: boolean;
+  signatureValid?: boolean;
+  /** WIN_CERTIFICATE entries; the kernel checks the first only. */
+  signatures: number;
+  reason: string;
+}
+
+/** The signature of a PE image, checked for integrity only (no trusted certificates). */
+export function summarizeSignature(bytes: Uint8Array): SignatureSummary | undefined {
+  const r = verifyImageSignature(bytes, []);
+  if (r.verdict === 'not-pe') return undefined;
+  const first = r.signatures[0];
+  const out: SignatureSummary = {
+    state: r.verdict === 'untrusted' ? 'valid' : r.verdict,
+    signatures: r.signatures.length,
+    reason: r.verdict === 'untrusted' ? 'intact and signed; run `kexec-ts verify` for trust' : r.reason,
+  };
+  if (first?.signer) out.signer = first.signer.subject;
+  if (first) out.issuer = first.signerIssuer;
+  if (r.digestAlgorithm) out.digestAlgorithm = r.digestAlgorithm;
+  if (r.imageDigest) out.imageDigest = r.imageDigest;
+  if (r.signedDigest) out.signedDigest = r.signedDigest;
+  if (r.digestMatches !== undefined) out.digestMatches = r.digestMatches;
+  if (r.signatureValid !== undefined) out.signatureValid = r.signatureValid;
+  return out;
 }
 
 export interface InspectOptions {
@@ -256,6 +296,10 @@ export function inspectImage(bytes: Uint8Array, name?: string, options: InspectO
   const kind = detectCompression(bytes);
   if (kind === undefined) {
     describe(info, bytes, options);
+    if (info.pe) {
+      const sig = summarizeSignature(bytes);
+      if (sig) info.signature = sig;
+    }
     return info;
   }
   info.compression = kind;

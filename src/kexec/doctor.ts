@@ -13,6 +13,7 @@ import {
   readSecureBoot,
 } from '../sys/machine.js';
 import type { Sys } from '../sys/types.js';
+import { readEnforcement } from './enforcement.js';
 
 export type Verdict = 'ok' | 'warn' | 'fail' | 'info';
 
@@ -191,6 +192,32 @@ export function runDoctor(sys: Sys): DoctorReport {
       : {}),
   });
 
+  const enforcement = readEnforcement(sys);
+  const ima = enforcement.imaKexecAppraise;
+  checks.push({
+    id: 'ima-kexec',
+    title: 'IMA kexec appraisal',
+    verdict: ima ? 'warn' : 'info',
+    detail:
+      ima === undefined
+        ? 'IMA policy not readable (no securityfs ima/policy, or CONFIG_IMA_READ_POLICY is off)'
+        : ima
+          ? 'the policy appraises KEXEC_KERNEL_CHECK: kexec images must be signed, kexec_load gets EACCES'
+          : 'no appraise rule for KEXEC_KERNEL_CHECK',
+    ...(ima
+      ? { hint: 'use kexec_file_load (the default) with a kernel signed by a key in .platform or .ima' }
+      : {}),
+  });
+  checks.push({
+    id: 'signature-enforcement',
+    title: 'kexec signatures',
+    verdict: enforcement.enforced ? 'warn' : enforcement.enforced === false ? 'ok' : 'info',
+    detail: `${enforcement.enforced ? 'enforced' : enforcement.enforced === false ? 'not enforced' : 'unknown'}: ${enforcement.because}${enforcement.kexecLoadRefusedBecause ? `; kexec_load refused: ${enforcement.kexecLoadRefusedBecause}` : ''}`,
+    ...(enforcement.enforced
+      ? { hint: 'only kernels signed by a key the kernel trusts load: check one with kexec-ts verify KERNEL' }
+      : {}),
+  });
+
   const crash = crashCheck(readCrashKernel(sys));
   checks.push(crash.check);
   const state = readKexecState(sys);
@@ -202,7 +229,7 @@ export function runDoctor(sys: Sys): DoctorReport {
     detail: `kernel: ${show(state.loaded)}; crash kernel: ${show(state.crashLoaded)}`,
   });
 
-  const load = overallLoad(config, cap, disabled, locked, sigForce);
+  const load = overallLoad(config, cap, disabled, locked || enforcement.enforced === true, sigForce);
   const kexec: DoctorOverall =
     load.answer !== 'no' && limitReboot?.verdict === 'fail'
       ? { answer: 'no', reason: 'kexec_load_limit_reboot is used up' }
@@ -231,7 +258,7 @@ function overallLoad(
       return { answer: 'no', reason: 'locked down and no kexec_file_load' };
     return {
       answer: 'maybe',
-      reason: 'only with a kernel signed by a trusted key (lockdown or KEXEC_SIG_FORCE)',
+      reason: 'only with a kernel signed by a trusted key (lockdown, KEXEC_SIG_FORCE or IMA appraisal)',
     };
   }
   return { answer: 'yes', reason: 'nothing in the way' };

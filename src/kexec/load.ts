@@ -11,6 +11,7 @@ import {
   type Sys,
 } from '../sys/types.js';
 import { hasCrashReservation } from './crash.js';
+import { kexecLoadBlocked, refuseKexecLoad } from './enforcement.js';
 import { describePlan } from './x86/bzimage64-load.js';
 import { forcedType } from './x86/file-types.js';
 import { planX86_64KexecLoad, type X86_64Loader } from './x86/plan-from-sys.js';
@@ -32,6 +33,11 @@ export interface LoadRequest {
   noEfi?: boolean | undefined;
   /** -t / --type: force a kexec-tools loader by name (kexec_load only, as in kexec-tools). */
   type?: string | undefined;
+  /**
+   * A policy check on the kernel that will run (its bytes after unwrapping a UKI/zboot and undoing
+   * whole-file compression), called before any syscall; it throws to refuse (--require-signed).
+   */
+  checkImage?: ((path: string, kernel: Uint8Array) => void) | undefined;
 }
 
 export interface LoadResult {
@@ -107,8 +113,14 @@ export function loadKernel(sys: Sys, req: LoadRequest, debug: (s: string) => voi
       { hint: 'shorten --append/--command-line (the limit is the kernel setup header cmdline_size)' },
     );
   }
+  req.checkImage?.(req.kernel, target.bytes);
   const inner: LoadInputs = { prepared: target, outer: prepared, cmdline, initrd: embeddedInitrd };
-  if (req.syscall === 'load') return kexecLoadPath(sys, req, inner, debug);
+  // Under lockdown (or IMA kexec appraisal) the kernel refuses kexec_load: never try it.
+  const blocked = kexecLoadBlocked(sys);
+  if (req.syscall === 'load') {
+    if (blocked) refuseKexecLoad(blocked, req.crash);
+    return kexecLoadPath(sys, req, inner, debug);
+  }
   if (!fileLoadable(sys, target)) {
     if (req.syscall === 'file') {
       throw new FormatError(
@@ -118,6 +130,13 @@ export function loadKernel(sys: Sys, req: LoadRequest, debug: (s: string) => voi
         { hint: 'use a bzImage (/boot/vmlinuz-*), or the kexec_load path (-c) when it supports this type' },
       );
     }
+    if (blocked)
+      throw new StateError(
+        `${req.kernel} is ${kernelType}, which only kexec_load can load, and kexec_load is refused: ${blocked}`,
+        {
+          hint: 'load a signed bzImage (/boot/vmlinuz-*) with kexec_file_load; kexec-ts verify KERNEL checks its signature',
+        },
+      );
     return kexecLoadPath(sys, req, inner, debug);
   }
   let flags = req.crash ? KEXEC_FILE_ON_CRASH : 0;
@@ -154,6 +173,10 @@ export function loadKernel(sys: Sys, req: LoadRequest, debug: (s: string) => voi
         hint: err.hint,
         cause: err,
       });
+    }
+    if (blocked) {
+      debug(`${err.message}: not falling back to kexec_load: ${blocked}`);
+      throw err;
     }
     debug(`${err.message}: falling back to kexec_load`);
     return kexecLoadPath(sys, req, inner, debug, err);

@@ -18,6 +18,8 @@ export interface PrepareOptions {
 }
 
 export interface StartGuestOptions extends PrepareOptions, Omit<Partial<QemuOptions>, 'kernel' | 'initrd'> {
+  /** Boot this kernel instead of the build's (e.g. the lab kernel re-signed for Secure Boot). */
+  kernel?: string;
   /** Called for every console line (e.g. to stream the console to stderr). */
   onLine?: (line: TranscriptLine) => void;
   readyTimeoutMs?: number;
@@ -69,7 +71,7 @@ export async function startGuest(opts: StartGuestOptions = {}): Promise<Guest> {
   const cleanup = async () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   };
-  const qemu: QemuOptions = { ...opts, kernel: build.kernel, initrd };
+  const qemu: QemuOptions = { ...opts, kernel: opts.kernel ?? build.kernel, initrd };
   const child = spawnQemu(qemu);
   const console = new GuestConsole(child, opts.onLine);
   const close = async () => {

@@ -36,9 +36,55 @@ export const FALLBACK_ERRNOS: ReadonlySet<string> = new Set([
 
 export type KexecSyscall = 'kexec_file_load' | 'kexec_load' | 'reboot' | 'memfd_create' | 'ioctl';
 
-const SIG_FAILED =
-  'signature verification of the kernel failed and is enforced (CONFIG_KEXEC_SIG_FORCE=y, or lockdown / IMA): ' +
-  'load a kernel signed with a key in the kernel keyring (.builtin_trusted_keys, .secondary or .platform/MOK)';
+// Signature failures of kexec_file_load, by errno: kernel/kexec_file.c kimage_validate_signature (a
+// failure is fatal under KEXEC_SIG_FORCE or lockdown, EPERM under lockdown), verify_pefile.c (ENODATA
+// "Unsigned PE binary", EBADMSG a malformed wrapper or PKCS#7, EKEYREJECTED a digest mismatch),
+// pkcs7_verify.c / pkcs7_trust.c (ENOKEY no trusted key, EKEYREJECTED a bad signature or a blacklisted
+// hash, EKEYREVOKED a revoked key), ENOPKG a missing crypto algorithm, EACCES from IMA appraisal.
+const KEYRINGS =
+  'the kernel trusts .builtin_trusted_keys, .secondary_trusted_keys and .platform (the UEFI db; MokListRT ' +
+  'via .machine or .platform)';
+const SIG_HINTS = {
+  ENODATA:
+    'the kernel carries no signature and signatures are enforced (lockdown, KEXEC_SIG_FORCE or IMA): sign it ' +
+    `with a key whose certificate is in the UEFI db or MOK (sbsign --key KEY --cert CERT); ${KEYRINGS}`,
+  ENOKEY:
+    "no trusted key matches the signer's certificate: enroll the signing CA in the UEFI db or MOK " +
+    `(mokutil --import CA.der, then reboot), or re-sign with a trusted key; ${KEYRINGS}; kexec-ts verify KERNEL names the signer`,
+  EKEYREJECTED:
+    'the signature does not match the image (changed after signing, or a second sbsign signature: the kernel ' +
+    'checks only the first; sbattach --remove first), or its hash is in .blacklist (UEFI dbx); kexec-ts verify KERNEL shows both digests',
+  EKEYREVOKED:
+    'the signing key or certificate is revoked (listed in .blacklist from the UEFI dbx): re-sign with a key ' +
+    'that is not in dbx',
+  EBADMSG:
+    'the signature is malformed (WIN_CERTIFICATE or PKCS#7 does not parse): re-sign the image (sbattach --remove, ' +
+    `then sbsign) with a key whose certificate is in the UEFI db or MOK; ${KEYRINGS}; kexec-ts verify KERNEL shows what is wrong`,
+  ENOPKG:
+    'the kernel lacks the digest or public-key algorithm of the signature (e.g. CONFIG_CRYPTO_SHA256, RSA): ' +
+    'sign with SHA-256 and RSA (sbsign does), or enable the algorithm',
+  EPERM:
+    'not permitted: needs CAP_SYS_BOOT (run as root); check /proc/sys/kernel/kexec_load_disabled (1 = off ' +
+    'until reboot) and /proc/sys/kernel/kexec_load_limit_reboot / _panic (0 = used up); under lockdown ' +
+    `(/sys/kernel/security/lockdown) the kernel must be signed by a trusted key: ${KEYRINGS} ` +
+    "(Debian's signing CA is in none of them unless the db or MOK holds it)",
+  EACCES:
+    'refused by the IMA appraisal policy (appraise func=KEXEC_KERNEL_CHECK): the kernel needs a PE signature from a ' +
+    'key in .platform / .builtin_trusted_keys or an IMA signature (security.ima) verified by the .ima keyring',
+};
+/** The errnos that mean "the signature was refused" for kexec_file_load. */
+export const SIGNATURE_ERRNOS: ReadonlySet<string> = new Set([
+  'ENODATA',
+  'ENOKEY',
+  'EKEYREJECTED',
+  'EKEYREVOKED',
+  'EBADMSG',
+  'ENOPKG',
+  'EPERM',
+  'EACCES',
+  'ELIBBAD',
+  'EMSGSIZE',
+]);
 const NO_ROOM =
   'the kernel found no room for the segments: for -p the crashkernel= reservation is too small ' +
   '(see /sys/kernel/kexec_crash_size); otherwise the initrd may be too large for free memory';
@@ -47,10 +93,7 @@ const ENOSYS_HINT = (config: string): string =>
   'run `kexec-ts doctor`';
 
 const FILE_LOAD_HINTS: Record<string, string> = {
-  EPERM:
-    'not permitted: needs CAP_SYS_BOOT (run as root); check /proc/sys/kernel/kexec_load_disabled (1 = off ' +
-    'until reboot) and /proc/sys/kernel/kexec_load_limit_reboot / _panic (0 = used up); under lockdown ' +
-    '(/sys/kernel/security/lockdown) the kernel must carry a valid signature',
+  ...SIG_HINTS,
   ENOEXEC:
     'the kernel did not recognise the image format (no in-kernel loader accepted it): ' +
     'try `kexec-ts inspect FILE`, or -c to use kexec_load',
@@ -58,12 +101,8 @@ const FILE_LOAD_HINTS: Record<string, string> = {
     'the kernel rejected the image or the flags (arm64 reports a bad image magic as EINVAL; older kernels ' +
     'reject KEXEC_FILE_DEBUG from -d): try `kexec-ts inspect FILE`, drop -d, or -c to use kexec_load',
   EOPNOTSUPP: 'the kernel does not support this image type (e.g. a PE/UKI wrapper): try -c to use kexec_load',
-  EKEYREJECTED: SIG_FAILED,
-  EBADMSG: SIG_FAILED,
-  ENOKEY: SIG_FAILED,
-  ENOPKG: SIG_FAILED,
-  ELIBBAD: SIG_FAILED,
-  EMSGSIZE: SIG_FAILED,
+  ELIBBAD: SIG_HINTS.EBADMSG,
+  EMSGSIZE: SIG_HINTS.EBADMSG,
   EBUSY: 'another kexec load or exec is in progress; retry when it has finished',
   ENOMEM: NO_ROOM,
   EADDRNOTAVAIL: NO_ROOM,

@@ -160,6 +160,79 @@ describe('doctor on a fake machine', () => {
   });
 });
 
+describe('doctor: what enforces kexec signatures (fake machine states)', () => {
+  it('a plain machine: not enforced, IMA rule absent', () => {
+    const r = runDoctor(
+      machine({ files: { '/sys/kernel/security/ima/policy': 'measure func=KEXEC_KERNEL_CHECK\n' } }),
+    );
+    assert.equal(check(r, 'ima-kexec').detail, 'no appraise rule for KEXEC_KERNEL_CHECK');
+    assert.equal(check(r, 'signature-enforcement').verdict, 'ok');
+    assert.match(
+      check(r, 'signature-enforcement').detail,
+      /^not enforced: no lockdown, no CONFIG_KEXEC_SIG_FORCE/,
+    );
+    assert.equal(r.kexec.answer, 'yes');
+  });
+
+  it('lockdown=integrity: enforced, kexec_load refused with EPERM, can kexec only signed', () => {
+    const r = runDoctor(
+      machine({ files: { '/sys/kernel/security/lockdown': 'none [integrity] confidentiality\n' } }),
+    );
+    assert.equal(check(r, 'lockdown').detail, 'integrity');
+    const e = check(r, 'signature-enforcement');
+    assert.equal(e.verdict, 'warn');
+    assert.match(
+      e.detail,
+      /^enforced: lockdown is "integrity"; kexec_load refused: lockdown is "integrity" \(kexec_load gets EPERM, or EACCES when IMA appraises kexec images\)/,
+    );
+    assert.match(e.hint!, /kexec-ts verify/);
+    assert.equal(r.kexec.answer, 'maybe');
+    assert.match(r.kexec.reason, /signed by a trusted key/);
+  });
+
+  it('KEXEC_SIG_FORCE: enforced for kexec_file_load, kexec_load not refused', () => {
+    const config = CONFIG.replace('# CONFIG_KEXEC_SIG_FORCE is not set', 'CONFIG_KEXEC_SIG_FORCE=y');
+    const r = runDoctor(machine({ files: { '/proc/config.gz': gzipSync(config) } }));
+    assert.match(check(r, 'config-kexec-sig').detail, /CONFIG_KEXEC_SIG_FORCE=y/);
+    assert.match(check(r, 'signature-enforcement').detail, /^enforced: CONFIG_KEXEC_SIG_FORCE=y$/);
+  });
+
+  it('IMA appraises kexec images: warned, kexec_load gets EACCES', () => {
+    const policy =
+      'measure func=KEXEC_KERNEL_CHECK\nappraise func=KEXEC_KERNEL_CHECK appraise_type=imasig|modsig\n';
+    const r = runDoctor(machine({ files: { '/sys/kernel/security/ima/policy': policy } }));
+    assert.equal(check(r, 'ima-kexec').verdict, 'warn');
+    assert.match(
+      check(r, 'signature-enforcement').detail,
+      /IMA appraises kexec images \(kexec_load gets EACCES\)/,
+    );
+  });
+
+  it('Secure Boot on with the IMA arch policy and an unreadable IMA policy', () => {
+    const config = `${CONFIG}CONFIG_IMA_ARCH_POLICY=y\n`;
+    const r = runDoctor(
+      machine({
+        dirs: ['/sys/firmware/efi'],
+        files: {
+          '/proc/config.gz': gzipSync(config),
+          '/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c': new Uint8Array([
+            6, 0, 0, 0, 1,
+          ]),
+        },
+      }),
+    );
+    assert.equal(check(r, 'secure-boot').detail, 'enabled');
+    assert.match(check(r, 'ima-kexec').detail, /not readable/);
+    assert.match(check(r, 'signature-enforcement').detail, /Secure Boot is on and CONFIG_IMA_ARCH_POLICY=y/);
+  });
+
+  it('kexec_load_disabled=1 fails both', () => {
+    const r = runDoctor(machine({ files: { '/proc/sys/kernel/kexec_load_disabled': '1\n' } }));
+    assert.equal(check(r, 'kexec-load-disabled').verdict, 'fail');
+    assert.equal(r.kexec.answer, 'no');
+  });
+});
+
 describe('doctor on this host', () => {
   it('runs without throwing and returns a well-formed report', () => {
     const r = runDoctor(realSys());

@@ -3,5 +3,6 @@
 import type { Command } from '../command.js';
 import { DOCTOR } from './doctor.js';
 import { INSPECT } from './inspect.js';
+import { VERIFY } from './verify.js';
 
-export const COMMANDS: readonly Command[] = [INSPECT, DOCTOR];
+export const COMMANDS: readonly Command[] = [INSPECT, VERIFY, DOCTOR];

@@ -59,7 +59,16 @@ export const INSPECT = defineCommand({
     }
     if (output !== undefined) throw new UsageError('inspect: -o is only for --extract-vmlinux');
     const { inspectImage, formatImageInfo } = await import('../../formats/inspect.js');
-    const infos = FILE.map((path) => ({ path, ...inspectImage(sys.readFile(path), path, { members }) }));
+    const { kernelVerdict } = await import('../../kexec/signature-policy.js');
+    const infos = FILE.map((path) => {
+      const bytes = sys.readFile(path);
+      const info = { path, ...inspectImage(bytes, path, { members }) };
+      if (info.pe) {
+        const k = kernelVerdict(sys, bytes);
+        info.kernelAccepts = `${k.answer}, because ${k.because}`;
+      }
+      return info;
+    });
     if (json) io.stdout(`${JSON.stringify(infos.length === 1 ? infos[0] : infos, null, 2)}\n`);
     else io.stdout(`${infos.map((i) => `${i.path}:\n${formatImageInfo(i)}`).join('\n\n')}\n`);
     return 0;

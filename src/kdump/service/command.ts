@@ -97,7 +97,8 @@ export async function kdumpCommand(argv: string[], ctx: KdumpContext): Promise<n
     case 'load': {
       const dry = a.flag('--dry-run');
       a.done();
-      const plan = planKdumpLoad(sys, config());
+      const cfg = config();
+      const plan = planKdumpLoad(sys, cfg);
       if (dry) {
         io.stdout(
           json
@@ -106,7 +107,14 @@ export async function kdumpCommand(argv: string[], ctx: KdumpContext): Promise<n
         );
         return 0;
       }
-      const r = kdumpLoad(sys, plan);
+      // REQUIRE_SIGNED=yes: the signature check (and its ASN.1 stack) is loaded only when asked for.
+      const gate = cfg.requireSigned ? await import('../../kexec/signature-gate.js') : undefined;
+      const r = kdumpLoad(
+        sys,
+        plan,
+        undefined,
+        gate && ((path, kernel) => gate.requireSignedImage(sys, path, kernel, cfg.trustCerts)),
+      );
       io.stdout(
         json
           ? `${JSON.stringify({ ...plan, syscall: r.syscall, flags: r.flags }, null, 2)}\n`

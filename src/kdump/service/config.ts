@@ -81,6 +81,10 @@ export interface KdumpConfig {
   root: string;
   /** Node's command-line flags in the capture kernel. */
   nodeArgs: string;
+  /** REQUIRE_SIGNED=yes: `kdump load` refuses a capture kernel not validly signed by a trusted key. */
+  requireSigned: boolean;
+  /** TRUST_CERTS: certificates (PEM/DER paths) trusted for REQUIRE_SIGNED besides the db, MOK and kernel keys. */
+  trustCerts: string[];
   /** Where the values came from: the file, or 'defaults' when it does not exist. */
   source: string;
 }
@@ -98,6 +102,8 @@ export const KEYS = [
   'NODE_FROM',
   'ROOT',
   'NODE_ARGS',
+  'REQUIRE_SIGNED',
+  'TRUST_CERTS',
 ] as const;
 type Key = (typeof KEYS)[number];
 
@@ -115,6 +121,8 @@ export function defaultConfig(source = 'defaults'): KdumpConfig {
     nodeFrom: 'root',
     root: '',
     nodeArgs: DEFAULT_NODE_ARGS,
+    requireSigned: false,
+    trustCerts: [],
     source,
   };
 }
@@ -268,6 +276,15 @@ function setKey(cfg: KdumpConfig, key: Key, value: string, path: string, n: numb
     case 'NODE_ARGS':
       cfg.nodeArgs = value.trim().replace(/\s+/g, ' ');
       return;
+    case 'REQUIRE_SIGNED':
+      cfg.requireSigned = oneOf(['yes', 'no'] as const, key, value, path, n) === 'yes';
+      return;
+    case 'TRUST_CERTS':
+      cfg.trustCerts = value
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((c) => absolute(c, key, path, n));
+      return;
   }
 }
 
@@ -314,6 +331,8 @@ export function formatKdumpConfig(cfg: KdumpConfig, kernel: string): string {
     `NODE_FROM=${cfg.nodeFrom}`,
     `ROOT=${q(cfg.root)}`,
     `NODE_ARGS=${q(cfg.nodeArgs)}`,
+    `REQUIRE_SIGNED=${cfg.requireSigned ? 'yes' : 'no'}`,
+    `TRUST_CERTS=${q(cfg.trustCerts.join(' '))}`,
     '',
   ].join('\n');
 }

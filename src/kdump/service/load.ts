@@ -59,10 +59,22 @@ export function planKdumpLoad(sys: Sys, cfg: KdumpConfig): KdumpPlan {
   };
 }
 
-export function kdumpLoad(sys: Sys, plan: KdumpPlan, debug: (s: string) => void = () => {}): LoadResult {
+export function kdumpLoad(
+  sys: Sys,
+  plan: KdumpPlan,
+  debug: (s: string) => void = () => {},
+  checkImage?: (path: string, kernel: Uint8Array) => void,
+): LoadResult {
   return loadKernel(
     sys,
-    { kernel: plan.kernel, initrd: plan.initrd, cmdline: plan.cmdline, crash: true, syscall: 'auto' },
+    {
+      kernel: plan.kernel,
+      initrd: plan.initrd,
+      cmdline: plan.cmdline,
+      crash: true,
+      syscall: 'auto',
+      checkImage,
+    },
     debug,
   );
 }

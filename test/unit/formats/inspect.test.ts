@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { EM_AARCH64 } from '../../../src/formats/elf/ehdr.js';
@@ -28,11 +29,31 @@ describe('inspectImage', () => {
       xloadflags: ['XLF_KERNEL_64', 'XLF_CAN_BE_LOADED_ABOVE_4G'],
       pe: true,
       signed: true,
+      // The helper's 64-byte WIN_CERTIFICATE holds zeros, not a PKCS#7: declared signed, and malformed.
+      signature: {
+        state: 'malformed',
+        signatures: 0,
+        reason: 'pkcs7: WIN_CERTIFICATE does not hold a DER SEQUENCE (wrong tag)',
+      },
       size: info.size,
       loadPaths: ['kexec_file_load', 'kexec_load'],
       notes: [],
       warnings: [],
     });
+  });
+
+  it('summarises a real signature: Debian-signed 6.12, signer, issuer and digest', () => {
+    const info = inspectImage(
+      new Uint8Array(readFileSync('test/fixtures/real/vmlinuz-6.12.107+deb12-cloud-amd64')),
+    );
+    assert.equal(info.signature?.state, 'valid');
+    assert.equal(info.signature?.signer, 'CN=Debian Secure Boot Signer 2022 - linux');
+    assert.equal(info.signature?.issuer, 'CN=Debian Secure Boot CA');
+    assert.equal(info.signature?.digestMatches, true);
+    assert.match(
+      formatImageInfo(info),
+      /signer: +CN=Debian Secure Boot Signer 2022 - linux \(issuer CN=Debian Secure Boot CA\)/,
+    );
   });
 
   it('notes an unsigned kernel and a kexec_load-only bzImage', () => {

@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../../../src/cli/main.js';
 import { defaultConfig } from '../../../src/kdump/service/config.js';
@@ -51,6 +55,52 @@ describe('kdump load', () => {
     assert.equal(captureCmdline('crashkernel=1G\n', ''), '');
     assert.equal(captureCmdline('log_buf_len=16M slub_debug=FZ ro', ''), 'ro', "RHEL's REMOVE list");
     assert.equal(captureCmdline('a="x y" crashkernel=384M-:128M b', 'c'), 'a="x y" b c');
+  });
+
+  it('REQUIRE_SIGNED=yes refuses an unsigned capture kernel before any syscall; TRUST_CERTS lets ours load', async () => {
+    const unsigned = new Uint8Array(
+      readFileSync('test/fixtures/real/vmlinuz-6.12.107+deb12-cloud-amd64.unsigned'),
+    );
+    const sys = machine({
+      files: {
+        '/boot/vmlinuz-6.1.0-test': unsigned,
+        '/etc/kexec-ts/kdump.conf': 'REQUIRE_SIGNED=yes\n',
+      },
+    });
+    const r = await kdump(sys, 'load');
+    assert.notEqual(r.code, 0);
+    assert.match(r.err, /--require-signed: \/boot\/vmlinuz-6\.1\.0-test is refused: unsigned/);
+    assert.deepEqual(
+      sys.calls
+        .map((c) => c.name)
+        .filter((n) => ['kexecFileLoad', 'kexecLoad', 'openRead', 'memfdFromBytes'].includes(n)),
+      [],
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'kexec-ts-kdump-signed-'));
+    try {
+      const out = join(dir, 'ours');
+      execFileSync('sbsign', [
+        '--key',
+        'test/fixtures/sign/test-key.pem',
+        '--cert',
+        'test/fixtures/sign/test-cert.pem',
+        '--output',
+        out,
+        'test/fixtures/real/vmlinuz-6.12.107+deb12-cloud-amd64.unsigned',
+      ]);
+      const ok = machine({
+        files: {
+          '/boot/vmlinuz-6.1.0-test': new Uint8Array(readFileSync(out)),
+          '/etc/test.pem': readFileSync('test/fixtures/sign/test-cert.pem', 'utf8'),
+          '/etc/kexec-ts/kdump.conf': 'REQUIRE_SIGNED=yes\nTRUST_CERTS=/etc/test.pem\n',
+        },
+      });
+      const loaded = await kdump(ok, 'load');
+      assert.equal(loaded.code, 0, loaded.err);
+      assert.ok(ok.images.crash);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('--dry-run prints the plan and calls nothing', async () => {

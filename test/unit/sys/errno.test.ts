@@ -97,6 +97,27 @@ describe('hints', () => {
       assert.ok(errnoHint('kexec_load', e), e);
     }
   });
+  it('name the missing certificate or keyring for every signature errno', () => {
+    for (const e of [
+      'EKEYREJECTED',
+      'EKEYREVOKED',
+      'EBADMSG',
+      'ENODATA',
+      'ENOPKG',
+      'EPERM',
+      'ENOKEY',
+      'EACCES',
+    ]) {
+      const hint = errnoHint('kexec_file_load', e);
+      assert.ok(hint, e);
+      assert.match(hint, /\.platform|\.blacklist|dbx|db|MOK|keyring|\.ima|CONFIG_CRYPTO/, e);
+    }
+    assert.match(errnoHint('kexec_file_load', 'ENOKEY')!, /mokutil --import/);
+    assert.match(errnoHint('kexec_file_load', 'ENODATA')!, /no signature/);
+    assert.match(errnoHint('kexec_file_load', 'EKEYREJECTED')!, /sbattach --remove/);
+    assert.match(errnoHint('kexec_file_load', 'EKEYREVOKED')!, /dbx/);
+    assert.match(errnoHint('kexec_file_load', 'EACCES')!, /IMA/);
+  });
   it('say what to check', () => {
     assert.match(errnoHint('kexec_file_load', 'EPERM')!, /kexec_load_disabled/);
     assert.match(errnoHint('kexec_file_load', 'EPERM')!, /lockdown/);
