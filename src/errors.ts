@@ -157,15 +157,12 @@ function describeErrno(errno: string): string {
 
 /** A policy (--require-signed, require_signed in kdump.conf) refused the image before any syscall. */
 export class SignaturePolicyError extends KexecError {
-  readonly code = 'E_SIGNATURE_POLICY';
+  static override readonly code = 'E_SIGNATURE_POLICY';
   constructor(
     message: string,
     readonly verdict: string,
     options: ErrorOptions = {},
   ) {
     super(message, options);
-  }
-  override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), verdict: this.verdict };
   }
 }

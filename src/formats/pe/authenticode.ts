@@ -50,7 +50,7 @@ AsnType({ type: AsnTypeTypes.Set, itemType: Attribute })(SignedAttributeSet);
 
 /** A signature in the PE image is malformed (bad WIN_CERTIFICATE or PKCS#7). */
 export class SignatureFormatError extends FormatError {
-  override readonly code = 'E_SIGNATURE_FORMAT';
+  static override readonly code = 'E_SIGNATURE_FORMAT';
 }
 
 export interface CertInfo {
