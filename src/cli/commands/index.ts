@@ -3,5 +3,8 @@
 import type { Command } from '../command.js';
 import { DOCTOR } from './doctor.js';
 import { INSPECT } from './inspect.js';
+import { KDUMP } from './kdump.js';
+import { LAB } from './lab.js';
+import { VMCORE } from './vmcore.js';
 
-export const COMMANDS: readonly Command[] = [INSPECT, DOCTOR];
+export const COMMANDS: readonly Command[] = [INSPECT, DOCTOR, VMCORE, KDUMP, LAB];
