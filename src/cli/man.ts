@@ -83,7 +83,8 @@ function exitAndSeeAlso(cmd: Command, also: readonly string[]): string[] {
   const out: string[] = [];
   const exits = [
     ...(cmd.exitStatus ?? []),
-    ...cmd.subcommands.flatMap((s) => (s.exitStatus ?? []).map((e) => `${s.name}: ${e}`)),
+    // A group's page describes its subcommands, so their statuses too; kexec-ts(8) leaves them to theirs.
+    ...(cmd.run ? [] : cmd.subcommands.flatMap((s) => (s.exitStatus ?? []).map((e) => `${s.name}: ${e}`))),
   ];
   if (exits.length) out.push('.SH EXIT STATUS', ...exits.flatMap((e) => ['.PP', roffText(e)]));
   const refs = [...also, ...(cmd.seeAlso ?? [])].map((r) => {

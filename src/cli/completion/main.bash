@@ -2,7 +2,7 @@
 _kexec_ts_complete() {
   local cur=$2 f w
   case $1 in
-    =*)
+    '='*)
       w=${1#=}
       mapfile -t COMPREPLY < <(compgen -W "${w//,/ }" -- "$cur")
       ;;
@@ -41,10 +41,10 @@ _kexec_ts_complete() {
 }
 
 _kexec_ts() {
-  local cur=${COMP_WORDS[COMP_CWORD]} path='' n=0 i=1 w ended='' opt=''
+  local cur=${COMP_WORDS[COMP_CWORD]} path='' n=0 i=1 w ended='' opt='' at=1
   local _kt_subs _kt_flags _kt_vals _kt_ops _kt_rep _kt_act _kt_opt
   _kexec_ts_node ''
-  # The words before the cursor: subcommands lead down the tree until the first operand; an option's
+  # The words before the cursor: a subcommand's name is the first word after its parent's path; an option's
   # value is skipped (bash splits --opt=value into --opt, =, value); after -- every word is an operand.
   while ((i < COMP_CWORD)); do
     w=${COMP_WORDS[i]}
@@ -61,8 +61,9 @@ _kexec_ts() {
         if ((i + 1 == COMP_CWORD)); then opt=$_kt_opt && break; fi
         ((i++))
       fi
-    elif ((n == 0)) && [[ " $_kt_subs " == *" $w "* ]]; then
+    elif ((i == at)) && [[ " $_kt_subs " == *" $w "* ]]; then
       path=${path:+$path }$w
+      at=$((i + 1))
       _kexec_ts_node "$path"
     else
       ((n++))
@@ -85,7 +86,7 @@ _kexec_ts() {
     if [[ -n $_kt_rep ]]; then k=$((${#ops[@]} - 1)); else k=-1; fi
   fi
   ((k >= 0)) && _kexec_ts_complete "${ops[k]}" "$cur"
-  if [[ -z $ended && -n $_kt_subs ]] && ((n == 0)); then
+  if [[ -n $_kt_subs ]] && ((COMP_CWORD == at)); then
     mapfile -t -O ${#COMPREPLY[@]} COMPREPLY < <(compgen -W "$_kt_subs" -- "$cur")
   fi
   return 0

@@ -2,7 +2,7 @@
 _kexec_ts_complete() {
   local -a w
   case $1 in
-    =*) w=(${(s:,:)${1#=}}); compadd -a w ;;
+    '='*) w=(${(s:,:)${1#=}}); compadd -a w ;;
     file) _files ;;
     dir) _files -/ ;;
     kernel | initrd)
@@ -21,11 +21,11 @@ _kexec_ts_complete() {
 }
 
 _kexec-ts() {
-  local cur=${words[CURRENT]} path='' n=0 i=2 w ended='' opt=''
+  local cur=${words[CURRENT]} path='' n=0 i=2 w ended='' opt='' at=2
   local _kt_subs _kt_flags _kt_vals _kt_ops _kt_rep _kt_act _kt_opt
   local -a _kt_cmds _kt_descs ops
   _kexec_ts_node ''
-  # The words before the cursor: subcommands lead down the tree until the first operand; an option's
+  # The words before the cursor: a subcommand's name is the first word after its parent's path; an option's
   # value is skipped; after -- every word is an operand.
   while (( i < CURRENT )); do
     w=${words[i]}
@@ -38,8 +38,9 @@ _kexec-ts() {
         if (( i + 1 == CURRENT )); then opt=$_kt_opt; break; fi
         (( i++ ))
       fi
-    elif (( n == 0 )) && [[ " $_kt_subs " == *" $w "* ]]; then
+    elif (( i == at )) && [[ " $_kt_subs " == *" $w "* ]]; then
       path=${path:+$path }$w
+      at=$((i + 1))
       _kexec_ts_node "$path"
     else
       (( n++ ))
@@ -59,7 +60,7 @@ _kexec-ts() {
     _describe -t options option _kt_descs
     return 0
   fi
-  if [[ -z $ended && -n $_kt_subs ]] && (( n == 0 )); then
+  if [[ -n $_kt_subs ]] && (( CURRENT == at )); then
     _describe -t commands command _kt_cmds
   fi
   ops=(${=_kt_ops})

@@ -113,7 +113,7 @@ _kexec_ts_takes() {
   fi
   # A cluster of short options (-cd): a value follows only when its last letter takes one.
   for (( j = 1; j < \${#w}; j++ )); do
-    c=-\${w:j:1}
+    c=-\${w:$j:1}
     if [[ " $_kt_vals " == *" $c "* ]]; then
       (( j == \${#w} - 1 )) || return 1
       _kt_opt=$c
