@@ -1,13 +1,14 @@
 // The shell completions, generated from the command tables, run by the shells themselves: bash with the
 // script sourced and COMP_WORDS/COMP_CWORD set as readline sets them, asserting COMPREPLY; zsh with the
 // script sourced and compsys' completers (compadd, _describe, _files, compset) replaced by functions that
-// print what they were given, asserting what would be offered.
+// print what they were given (test/helpers/zsh-compsys-stubs.zsh), asserting what would be offered.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { type Command, defineCommand, walkCommands } from '../../../src/cli/command.js';
 import { bashCompletion } from '../../../src/cli/completion/bash.js';
 import { shQuote } from '../../../src/cli/completion/model.js';
@@ -84,15 +85,10 @@ function bash(root: Command, cases: Case[]): string[][] {
 function zsh(root: Command, cases: Case[]): string[][] {
   const script = join(dir, `_kexec-ts-${Math.random().toString(36).slice(2)}`);
   writeFileSync(script, zshCompletion(root));
-  const stubs = [
-    // compadd [-J group] -a ARRAY: the array's words.
-    'compadd() { local a; while (( $# )); do case $1 in -a) for a in ${(P)2}; do print -r -- "compadd $a"; done; shift 2;; -J) shift 2;; --) shift; for a; do print -r -- "compadd $a"; done; return;; *) shift;; esac; done; }',
-    // _describe -t TAG DESCR ARRAY: each word before its unescaped colon.
-    '_describe() { local a; for a in ${(P)4}; do print -r -- "_describe ${a%%:*}"; done; }',
-    '_files() { print -r -- "_files $*"; }',
-    // compset -P PATTERN: drop the prefix as compset does inside a widget.
-    'compset() { [[ $1 == -P ]] && words[CURRENT]=${words[CURRENT]#*=}; }',
-  ].join('\n');
+  const stubs = readFileSync(
+    fileURLToPath(new URL('../../../../test/helpers/zsh-compsys-stubs.zsh', import.meta.url)),
+    'utf8',
+  );
   const body = cases
     .map(({ words, bin }) => {
       const w = [bin ?? 'kexec-ts', ...words.slice(1)].map(shQuote).join(' ');
