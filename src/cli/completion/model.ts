@@ -88,7 +88,7 @@ export function sharedFunctions(root: Command, extra: (n: CompletionNode) => str
       ),
   );
   return `# Where KERNEL and --initrd values are looked for first.
-_kexec_ts_boot=/boot
+_kexec_ts_boot=\${_kexec_ts_boot:-/boot}
 
 _kexec_ts_node() {
   case $1 in
