@@ -59,6 +59,12 @@ function optionList(cmd: Command, heading: (h: string) => string[]): string[] {
   return out;
 }
 
+/** OPTIONS, with a subsection per help heading when the table has headings (kexec-ts' own). */
+function optionsSection(cmd: Command): string[] {
+  const single = optionSections(cmd).length === 1;
+  return ['.SH OPTIONS', ...optionList(cmd, (t) => (single ? [] : [`.SS ${roffText(t)}`]))];
+}
+
 function operandList(operands: readonly OperandSpec[]): string[] {
   return operands
     .filter((s) => s.help)
@@ -89,7 +95,8 @@ function exitAndSeeAlso(cmd: Command, also: readonly string[]): string[] {
   if (exits.length) out.push('.SH EXIT STATUS', ...exits.flatMap((e) => ['.PP', roffText(e)]));
   const refs = [...also, ...(cmd.seeAlso ?? [])].map((r) => {
     const m = /^(.+)\((\d)\)$/.exec(r);
-    return m ? `.BR ${roffLiteral(m[1]!)} (${m[2]})` : roffText(r);
+    // \% at the start: a page name is never hyphenated.
+    return m ? `.BR \\%${roffLiteral(m[1]!)} (${m[2]})` : roffText(r);
   });
   if (refs.length) {
     // `.BR name (8)` lines, a comma after each but the last, as man-pages(7) lists them.
@@ -112,7 +119,7 @@ export function commandPage(cmd: Command, date: string, root?: Command): ManPage
   out.push('.SH DESCRIPTION', ...paragraphs(cmd.description));
   if (cmd.run) {
     if (cmd.operands.some((s) => s.help)) out.push('.SH ARGUMENTS', ...operandList(cmd.operands));
-    out.push(...optionList(cmd, (t) => ['.SH', roffText(t === 'Options' ? 'OPTIONS' : t.toUpperCase())]));
+    out.push(...optionsSection(cmd));
   } else {
     out.push('.SH COMMANDS');
     for (const [leaf, p] of leaves(cmd, path)) {
@@ -146,11 +153,11 @@ export function rootPage(root: Command, date: string): ManPage {
   for (const u of usageLines(root)) out.push(...synopsis([], u));
   out.push('.SH DESCRIPTION', ...paragraphs(root.description));
   out.push(...operandList(root.operands));
-  out.push(...optionList(root, (t) => ['.SH', roffText(t === 'Options' ? 'OPTIONS' : t.toUpperCase())]));
+  out.push(...optionsSection(root));
   out.push('.SH COMMANDS');
   for (const c of root.subcommands) {
     out.push('.TP', `\\fB${roffLiteral(c.name)}\\fR`);
-    out.push(`${roffText(c.summary)}; see \\fB${roffLiteral(pageName([c.name]))}\\fR(${sectionOf(c)}).`);
+    out.push(`${roffText(c.summary)}; see \\fB\\%${roffLiteral(pageName([c.name]))}\\fR(${sectionOf(c)}).`);
   }
   out.push(...paragraphs(root.notes));
   const pages = root.subcommands.map((c) => `${pageName([c.name])}(${sectionOf(c)})`);
