@@ -11,15 +11,17 @@ shift 2
 log=$(mktemp)
 trap 'rm -f $log' EXIT
 zpty z 'TERM=vt100 COLUMNS=200 zsh -f -i'
-zpty -w z "PS1='%% '; fpath=(${(q)dir} \$fpath); _kexec_ts_boot=${(q)boot}; autoload -Uz compinit; compinit -u -D; bindkey '^I' list-choices; print @@RE''ADY@@"
-zpty -w z 'compadd() { if [[ -z ${@[(r)-[OAD]*]} ]]; then local -a _m; builtin compadd -O _m "$@"; (( ${#_m} )) && print -rl -- $_m >>'${(q)log}'; fi; builtin compadd "$@"; }'
-zpty -r z out '*@@READY@@*' || exit 1
+zpty -w z "PS1='@@PS1@@ '; fpath=(${(q)dir} \$fpath); _kexec_ts_boot=${(q)boot}; autoload -Uz compinit; compinit -u -D; bindkey '^I' list-choices"
+zpty -w z 'compadd() { if [[ -z ${@[(r)-[OAD]*]} ]]; then local -a _m; builtin compadd -O _m "$@"; (( ${#_m} )) && print -rl -- $_m >>'${(q)log}'; fi; builtin compadd "$@"; }; print @@RE""ADY@@'
+# Typed before zle reads it, TAB would be a plain character of a cooked terminal: wait for the prompt
+# that zle draws once it has the terminal.
+zpty -r z out '*@@READY@@*@@PS1@@*' || exit 1
 for line in "$@"; do
   : >$log
   zpty -w -n z "$line"$'\t\C-u'
   # The typed text reads @@E''ND@@; only the command's output reads @@END@@.
   zpty -w z "print @@E''ND@@"
-  zpty -r z out '*@@END@@*' || exit 1
+  zpty -r z out '*@@END@@*@@PS1@@*' || exit 1
   cat $log
   print @@
 done
