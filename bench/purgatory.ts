@@ -14,9 +14,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { LabError } from '../src/errors.js';
 import type { GuestConsole } from '../src/lab/console.js';
 import { startGuest } from '../src/lab/guest.js';
-import { monitorArgs, tbInvalidations } from '../src/lab/monitor.js';
+import { hmp, monitorArgs } from '../src/lab/monitor.js';
 
 const BIG_MIB = 256;
 const CHAIN = [
@@ -176,4 +177,12 @@ export function formatPurgatoryBench(r: BenchResult): string {
 // `node dist/bench/purgatory.js` runs it alone.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   await benchPurgatory((s) => process.stderr.write(`bench: ${s}\n`));
+}
+
+/** `TB invalidate count` from `info jit`: translated blocks dropped because their guest page was written. */
+async function tbInvalidations(path: string): Promise<number> {
+  const out = await hmp(path, 'info jit');
+  const m = /TB invalidate count\s+(\d+)/.exec(out);
+  if (!m) throw new LabError(`info jit: no "TB invalidate count" in:\n${out}`, { hint: 'QEMU without TCG?' });
+  return Number(m[1]);
 }

@@ -7,26 +7,52 @@ export interface ErrorOptions {
 }
 
 export abstract class KexecError extends Error {
-  abstract readonly code: string;
+  /** The stable code of each class, declared once per class (test/unit/errors.test.ts checks uniqueness). */
+  static readonly code: string = 'E_KEXEC';
   readonly hint: string | undefined;
   constructor(message: string, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.hint = options.hint;
   }
-  toJSON(): Record<string, unknown> {
-    return { name: this.name, code: this.code, message: this.message, hint: this.hint };
+  get code(): string {
+    return (this.constructor as typeof KexecError).code;
   }
+  /**
+   * name, code, message and hint, then the data the error carries (its own fields: offset, need, have,
+   * path, errno, syscall ...), so that `--json` consumers need not parse the message. Bigints that do not
+   * fit a JSON number are written as decimal strings; fields that are not scalars are left out.
+   */
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = { name: this.name, code: this.code, message: this.message };
+    if (this.hint !== undefined) out['hint'] = this.hint;
+    for (const [key, value] of Object.entries(this)) {
+      if (key === 'name' || key === 'hint' || key in out) continue;
+      const v = jsonScalar(value);
+      if (v !== undefined) out[key] = v;
+    }
+    return out;
+  }
+}
+
+function jsonScalar(v: unknown): string | number | boolean | undefined {
+  if (typeof v === 'bigint')
+    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(v)
+      : v.toString();
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v === 'string' || typeof v === 'boolean') return v;
+  return undefined;
 }
 
 /** The user asked for something that cannot be done as written (bad option, missing argument). */
 export class UsageError extends KexecError {
-  readonly code = 'E_USAGE';
+  static override readonly code = 'E_USAGE';
 }
 
 /** A file is not what it must be: truncated, foreign, or of an unsupported kind. */
 export class FormatError extends KexecError {
-  readonly code: string = 'E_FORMAT';
+  static override readonly code: string = 'E_FORMAT';
   constructor(
     message: string,
     readonly format: string,
@@ -39,7 +65,7 @@ export class FormatError extends KexecError {
 
 /** A read would run past the end of the data: a length or offset in the file lies. */
 export class TruncatedError extends FormatError {
-  override readonly code = 'E_TRUNCATED';
+  static override readonly code = 'E_TRUNCATED';
   constructor(
     readonly struct: string,
     readonly field: string,
@@ -58,12 +84,12 @@ export class TruncatedError extends FormatError {
 
 /** A value read from a file exceeds a hard limit we set to bound time and memory. */
 export class LimitError extends FormatError {
-  override readonly code = 'E_LIMIT';
+  static override readonly code = 'E_LIMIT';
 }
 
 /** A file could not be read or does not exist. */
 export class FileError extends KexecError {
-  readonly code = 'E_FILE';
+  static override readonly code = 'E_FILE';
   constructor(
     readonly path: string,
     readonly errno: string,
@@ -75,12 +101,12 @@ export class FileError extends KexecError {
 
 /** Segments do not fit in memory (kexec_load path). */
 export class LayoutError extends KexecError {
-  readonly code = 'E_LAYOUT';
+  static override readonly code = 'E_LAYOUT';
 }
 
 /** A system call failed; `errno` is the symbolic name (EPERM, ENOEXEC, ...). */
 export class SyscallError extends KexecError {
-  readonly code: string = 'E_SYSCALL';
+  static override readonly code: string = 'E_SYSCALL';
   constructor(
     readonly syscall: string,
     readonly args: string,
@@ -90,19 +116,16 @@ export class SyscallError extends KexecError {
   ) {
     super(`${syscall}(${args}) = ${errno}${describeErrno(errno)}`, options);
   }
-  override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), syscall: this.syscall, errno: this.errno };
-  }
 }
 
 /** The machine's state forbids the action: nothing loaded, no crashkernel reservation, not root. */
 export class StateError extends KexecError {
-  readonly code = 'E_STATE';
+  static override readonly code = 'E_STATE';
 }
 
 /** The lab (QEMU guest) could not be set up or a scenario failed. */
 export class LabError extends KexecError {
-  readonly code = 'E_LAB';
+  static override readonly code = 'E_LAB';
 }
 
 const ERRNO_TEXT: Record<string, string> = {

@@ -8,6 +8,7 @@ export { crashKernelSize, hasCrashReservation } from './kexec/crash.js';
 export { formatDoctor, runDoctor } from './kexec/doctor.js';
 export { execLoaded, handOffToInit, readLoaded, requireLoaded } from './kexec/exec.js';
 export { type LoadRequest, type LoadResult, loadKernel, unloadKernel } from './kexec/load.js';
+export { type AddressRange, fromInclusive, range } from './range.js';
 export { FakeSys, type FakeSysOptions, realSys } from './sys/index.js';
-export { crashKernelRanges, type IomemRange, parseIomem } from './sys/iomem.js';
+export { crashKernelRanges, type IomemResource, parseIomem } from './sys/iomem.js';
 export * from './sys/types.js';

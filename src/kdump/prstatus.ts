@@ -24,8 +24,6 @@ export const ElfPrstatusX86_64 = defineStruct('elf_prstatus', {
   pr_reg: bytes(112, 216), // elf_gregset_t: 27 x u64 in user_regs_struct order
   pr_fpvalid: u32(328),
 });
-/** sizeof(struct elf_prstatus) on x86_64, padding included. */
-export const ELF_PRSTATUS_X86_64_SIZE = 336;
 
 export const UserRegsStruct = defineStruct('user_regs_struct', {
   r15: u64(0),

@@ -1,6 +1,7 @@
 // x86_64 kernel virtual -> physical by walking the crashed kernel's own page tables from
 // SYMBOL(init_top_pgt), 4- or 5-level (NUMBER(pgtable_l5_enabled)), with 1 GiB and 2 MiB pages, as
-// makedumpfile does (arch/x86_64.c vtop4_x86_64; research kdump.md §2 "x86_64 virtual -> physical").
+// makedumpfile does (arch/x86_64.c vtop4_x86_64; the kernel's arch/x86/include/asm/pgtable_types.h for
+// _PAGE_PRESENT and _PAGE_PSE).
 // One walker for both users: the dump-level filter (vmemmap, which no PT_LOAD maps) and kdump-compressed
 // input (no PT_LOAD vaddrs at all). Entry bits: arch/x86/include/asm/pgtable_types.h.
 import { FormatError } from '../errors.js';
@@ -83,7 +84,8 @@ export class X86_64PageTables {
         { hint: "the crashed kernel's page tables cannot be found" },
       );
     }
-    // Kernel-text rule, mod 2^64: phys_base can be negative (research kdump.md §2).
+    // Kernel-text rule, mod 2^64: phys_base can be negative (arch/x86/include/asm/page_64.h
+    // __phys_addr_nodebug: x - __START_KERNEL_map + phys_base).
     this.top = u64(sym - START_KERNEL_MAP + base);
     this.levels = (info?.numbers['pgtable_l5_enabled'] ?? 0n) !== 0n ? 5 : 4;
     // NUMBER(sme_mask): the memory-encryption bit, cleared from every entry.

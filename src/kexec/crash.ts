@@ -1,4 +1,5 @@
 // The crash kernel reservation, as -p and --print-ckr-size need it.
+import { rangeSize } from '../range.js';
 import { type CrashKernelInfo, readCrashKernel } from '../sys/machine.js';
 import type { Sys } from '../sys/types.js';
 
@@ -8,7 +9,7 @@ import type { Sys } from '../sys/types.js';
  */
 export function crashKernelSize(info: CrashKernelInfo): bigint {
   const highest = [...info.ranges].sort((a, b) => (a.start < b.start ? 1 : -1))[0];
-  if (!info.hidden && highest) return highest.end - highest.start + 1n;
+  if (!info.hidden && highest) return rangeSize(highest);
   return info.sysfsBytes ?? 0n;
 }
 

@@ -72,7 +72,7 @@ const UNWRAP_ERRNOS: ReadonlySet<string> = new Set(['ENOEXEC', 'EINVAL']);
 
 /** Thrown with -s when file load failed with an errno kexec-tools would fall back on: exit 253. */
 export class FallbackNeededError extends SyscallError {
-  override readonly code = 'E_FALLBACK';
+  static override readonly code = 'E_FALLBACK';
 }
 
 export function requireCrashReservation(sys: Sys): void {

@@ -49,11 +49,3 @@ export function hmp(path: string, command: string, timeoutMs = 10_000): Promise<
     });
   });
 }
-
-/** `TB invalidate count` from `info jit`: translated blocks dropped because their guest page was written. */
-export async function tbInvalidations(path: string): Promise<number> {
-  const out = await hmp(path, 'info jit');
-  const m = /TB invalidate count\s+(\d+)/.exec(out);
-  if (!m) throw new LabError(`info jit: no "TB invalidate count" in:\n${out}`, { hint: 'QEMU without TCG?' });
-  return Number(m[1]);
-}

@@ -22,8 +22,6 @@ export const PurgatoryHeader = defineStruct('kexec_ts_purgatory', {
 export type PurgatoryHeaderValue = StructValue<typeof PurgatoryHeader.fields>;
 
 export const PURGATORY_MAGIC = 'KTSPURG1';
-/** kexec_load's entry point is the blob's first byte. */
-export const PURGATORY_ENTRY_OFFSET = 0;
 /** What the purgatory prints on the serial port before halting when the digest does not match. */
 export const PURGATORY_MISMATCH_LINE = 'KEXEC-TS-PURGATORY SHA256-MISMATCH';
 /** The legacy COM1 base the lab's console is on. */

@@ -1,6 +1,8 @@
 // errno names, the hints we attach to failed kexec syscalls, and the SyscallError builder.
 // kexec-tools only prints strerror(); the hints below say what each errno means for *this* call
-// (kernel/kexec_file.c, kernel/kexec.c, kernel/reboot.c; research notes §4.3).
+// (kernel/kexec_file.c kexec_file_load and kimage_file_prepare_segments, kernel/kexec.c kexec_load and
+// kexec_load_check, kernel/kexec_core.c kexec_trylock, kernel/reboot.c reboot; kexec-tools kexec/kexec.c
+// decides which of them fall back to kexec_load).
 import { SyscallError } from '../errors.js';
 import { ERRNO_ALIASES, ERRNO_NAMES } from './errno-names.js';
 

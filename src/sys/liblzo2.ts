@@ -121,8 +121,16 @@ function bind(library: string): Functions {
   return fns;
 }
 
+/** The library openLiblzo2() loads by default. Changed only by detectLiblzo2As(). */
+let defaultLibrary = LIBLZO2;
+
+/** Tests: openLiblzo2() from now on loads `library` (a name that does not load: a system without LZO). */
+export function detectLiblzo2As(library: string = LIBLZO2): void {
+  defaultLibrary = library;
+}
+
 /** Loads liblzo2 (or `library`, a name or path for dlopen) and initializes it; throws StateError if not. */
-export function openLiblzo2(library: string = LIBLZO2): Liblzo2 {
+export function openLiblzo2(library: string = defaultLibrary): Liblzo2 {
   const fns = bind(library);
   // lzo1x.h: `#define LZO1X_1_MEM_COMPRESS ((lzo_uint32_t) (16384L * lzo_sizeof_dict_t))`: a hash table
   // of 16384 dictionary pointers. Allocated once per instance (128 KiB on 64-bit) and reused.
@@ -203,7 +211,7 @@ export function openLiblzo2(library: string = LIBLZO2): Liblzo2 {
  * /usr/lib/x86_64-linux-gnu/liblzo2.so.2.0.0: what a capture initrd copies so that `vmcore save -l`
  * there loads the same library. Undefined when it does not load.
  */
-export function liblzo2File(library: string = LIBLZO2): string | undefined {
+export function liblzo2File(library: string = defaultLibrary): string | undefined {
   try {
     bind(library);
   } catch {

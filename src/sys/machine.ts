@@ -2,7 +2,8 @@
 // config, crashkernel reservation, lockdown, Secure Boot, loaded images. All go through a Sys so
 // they run against FakeSys in tests.
 import { gunzipSync } from 'node:zlib';
-import { crashKernelRanges, type IomemRange, parseIomem } from './iomem.js';
+import { rangeSize } from '../range.js';
+import { crashKernelRanges, type IomemResource, parseIomem } from './iomem.js';
 import { KEXEC_CRASH_LOADED, KEXEC_LOADED, type Sys } from './types.js';
 
 export interface KernelConfig {
@@ -42,16 +43,9 @@ export function readKernelConfig(sys: Sys): KernelConfig | undefined {
   return text === undefined ? undefined : { source, options: parseKernelConfig(text) };
 }
 
-export type MemRange = Pick<IomemRange, 'start' | 'end'>;
-
-/** "Crash kernel" ranges from /proc/iomem text (inclusive ends, any nesting depth). */
-export function parseIomemCrash(text: string): MemRange[] {
-  return crashKernelRanges(parseIomem(text)).map(({ start, end }) => ({ start, end }));
-}
-
 export interface CrashKernelInfo {
-  /** "Crash kernel" ranges in /proc/iomem. */
-  ranges: MemRange[];
+  /** "Crash kernel" ranges in /proc/iomem (half-open; 0-1 each when hidden). */
+  ranges: IomemResource[];
   /** The kernel shows 0-0 addresses to readers without CAP_SYS_ADMIN: sizes unknown from iomem. */
   hidden: boolean;
   /** Total bytes of the ranges (0 when hidden). */
@@ -63,9 +57,9 @@ export interface CrashKernelInfo {
 }
 
 export function readCrashKernel(sys: Sys): CrashKernelInfo {
-  const ranges = parseIomemCrash(sys.readText('/proc/iomem') ?? '');
-  const hidden = ranges.length > 0 && ranges.every((r) => r.start === 0n && r.end === 0n);
-  const iomemBytes = hidden ? 0n : ranges.reduce((sum, r) => sum + (r.end - r.start + 1n), 0n);
+  const ranges = crashKernelRanges(parseIomem(sys.readText('/proc/iomem') ?? ''));
+  const hidden = ranges.length > 0 && ranges.every((r) => r.hidden);
+  const iomemBytes = hidden ? 0n : ranges.reduce((sum, r) => sum + rangeSize(r), 0n);
   const size = sys.readText('/sys/kernel/kexec_crash_size')?.trim();
   const sysfsBytes = size && /^\d+$/.test(size) ? BigInt(size) : undefined;
   const cmdline = (sys.readText('/proc/cmdline') ?? '')

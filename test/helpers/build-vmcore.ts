@@ -54,7 +54,7 @@ export class SynthMemory {
   }
 }
 
-/** The 6.1 x86_64 values of the VMCOREINFO keys the lockless reader uses (research notes, real dump). */
+/** The 6.1 x86_64 values of the VMCOREINFO keys the lockless reader uses (a real Debian 6.1 dump's VMCOREINFO; kernel/printk/printk.c log_buf_vmcoreinfo_setup exports them). */
 export const LOCKLESS_KEYS = `SIZE(printk_ringbuffer)=88
 OFFSET(printk_ringbuffer.desc_ring)=0
 OFFSET(printk_ringbuffer.text_data_ring)=48
@@ -293,7 +293,7 @@ export interface SynthPage {
   compoundOrder?: number;
 }
 
-/** The 6.1 page flag numbers and struct page offsets (real 6.1 VMCOREINFO, research kdump.md §2(b)). */
+/** The 6.1 page flag numbers and struct page offsets (a real Debian 6.1 VMCOREINFO; kernel/vmcore_info.c crash_save_vmcoreinfo_init exports them). */
 export const PAGE_KEYS_6_1 = `SIZE(page)=64
 OFFSET(page.flags)=0
 OFFSET(page._refcount)=52

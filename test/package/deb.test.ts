@@ -265,7 +265,7 @@ for (const { suite, node } of SUITES) {
       ] as const) {
         const said = sh(`kexec-ts vmcore save ${flag} /tmp/vmcore /tmp/out-${name}`);
         // The native code each one runs on: koffi + the system's libzstd (Node 18 and 20 have no zstd in
-        // node:zlib) and liblzo2 (a Recommends), the snappy addon.
+        // node:zlib) and liblzo2 (a Depends), the snappy addon.
         const engine = {
           elf: /^saved \d+ bytes/,
           zlib: /zlib by node:zlib/,

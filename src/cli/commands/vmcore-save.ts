@@ -29,7 +29,7 @@ export const VMCORE_SAVE = defineCommand({
         '16 free; implies kdump-compressed output unless -E',
     },
     { id: 'c', long: [], short: 'c', help: 'kdump-compressed, zlib pages' },
-    { id: 'l', long: [], short: 'l', help: 'kdump-compressed, LZO pages (liblzo2 when installed)' },
+    { id: 'l', long: [], short: 'l', help: 'kdump-compressed, LZO pages (needs liblzo2)' },
     { id: 'p', long: [], short: 'p', help: 'kdump-compressed, snappy pages' },
     { id: 'z', long: ['zstd'], short: 'z', help: 'kdump-compressed, zstd pages' },
     { id: 'kdump', long: ['kdump'], help: 'kdump-compressed, raw pages' },

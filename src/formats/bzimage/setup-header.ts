@@ -143,13 +143,6 @@ export const XLF_5LEVEL_ENABLED = 1 << 6;
 /** Bit 7: the kernel can handle memory encryption (bootparam.h, Linux 6.9+). */
 export const XLF_MEM_ENCRYPTION = 1 << 7;
 
-export const LOADFLAG_NAMES: ReadonlyArray<readonly [number, string]> = [
-  [LOADED_HIGH, 'LOADED_HIGH'],
-  [KASLR_FLAG, 'KASLR_FLAG'],
-  [QUIET_FLAG, 'QUIET_FLAG'],
-  [KEEP_SEGMENTS, 'KEEP_SEGMENTS'],
-  [CAN_USE_HEAP, 'CAN_USE_HEAP'],
-];
 export const XLOADFLAG_NAMES: ReadonlyArray<readonly [number, string]> = [
   [XLF_KERNEL_64, 'XLF_KERNEL_64'],
   [XLF_CAN_BE_LOADED_ABOVE_4G, 'XLF_CAN_BE_LOADED_ABOVE_4G'],

@@ -3,7 +3,6 @@
 // the optional header. Field names follow the kernel's include/linux/pe.h (struct section_header).
 import { slice } from '../../binary/bounds.js';
 import { bytes, defineStruct, u16, u32 } from '../../binary/struct.js';
-import { FormatError, KexecError } from '../../errors.js';
 import { PeHeader, type PeInfo } from './pe.js';
 
 /** pe.h struct section_header (40 bytes). */
@@ -69,15 +68,4 @@ export function parsePeSections(image: Uint8Array, pe: PeInfo): PeSection[] {
 /** The bytes of one section (a view, no copy); TruncatedError when they lie past the end. */
 export function sectionData(image: Uint8Array, s: PeSection): Uint8Array {
   return slice(image, s.offset, s.size, `pe section ${s.name}`);
-}
-
-/** parsePeSections for describe-only callers: the FormatError is returned, not thrown. */
-export function tryPeSections(image: Uint8Array, pe: PeInfo): PeSection[] | FormatError {
-  try {
-    return parsePeSections(image, pe);
-  } catch (e) {
-    if (e instanceof FormatError) return e;
-    if (e instanceof KexecError) return new FormatError(e.message, 'pe');
-    throw e;
-  }
 }

@@ -6,24 +6,6 @@ import { LimitError } from '../../errors.js';
 import { type PeInfo, parsePe } from '../pe/pe.js';
 import { type PeSection, parsePeSections, sectionData } from '../pe/sections.js';
 
-/** The sections the UKI spec defines, with what each holds. */
-export const UKI_SECTIONS: Readonly<Record<string, string>> = {
-  '.linux': 'the kernel image (an EFI-stub bzImage, arm64 Image or zboot)',
-  '.osrel': 'os-release(5) of the OS the kernel belongs to',
-  '.cmdline': 'the kernel command line',
-  '.initrd': 'the initrd',
-  '.ucode': 'a microcode initrd, loaded before .initrd',
-  '.splash': 'a boot splash image (BMP)',
-  '.dtb': 'a devicetree',
-  '.dtbauto': 'devicetrees chosen by compatible string',
-  '.hwids': 'hardware IDs for .dtbauto',
-  '.uname': 'the kernel release, as uname -r prints it',
-  '.sbat': 'SBAT revocation metadata',
-  '.pcrsig': 'TPM PCR signatures (JSON)',
-  '.pcrpkey': 'the public key for .pcrsig (PEM)',
-  '.profile': 'starts a profile: the sections after it override the base ones',
-  '.efifw': 'firmware images',
-};
 /** Text sections longer than this are cut in the description (the data stays available). */
 export const MAX_UKI_TEXT = 64 * 1024;
 /** A kernel command line longer than this is refused (x86 COMMAND_LINE_SIZE is 2048; arm64 4096). */

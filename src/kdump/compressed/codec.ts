@@ -1,18 +1,22 @@
-// Per-page compression of kdump-compressed files: makedumpfile's four algorithms (research §3.3) and the
-// page descriptor flag each one sets. zlib comes from node:zlib, zstd from formats/compress/zstd.ts
-// (node:zlib's, else libzstd's), snappy from the `snappy` package (napi-rs, prebuilt binaries: no
-// compiler at install), LZO1X from our own lzo.ts.
+// Per-page compression of kdump-compressed files: makedumpfile's four algorithms (makedumpfile.c
+// write_kdump_pages_cyclic: compress2, lzo1x_1_compress, snappy_compress, ZSTD_compressCCtx) and the page
+// descriptor flag each one sets (diskdump_mod.h DUMP_DH_COMPRESSED_*). zlib comes from node:zlib, zstd
+// from formats/compress/zstd.ts (node:zlib's, else libzstd's), snappy from the `snappy` package (napi-rs,
+// prebuilt binaries: no compiler at install). LZO is written by the system's liblzo2 (src/sys/liblzo2.ts,
+// the library makedumpfile links) and read by our own decoder (lzo.ts), so reading a dump needs no
+// native library.
 import { createRequire } from 'node:module';
 import { constants, deflateSync, inflateSync } from 'node:zlib';
-import { FormatError } from '../../errors.js';
+import { FormatError, StateError } from '../../errors.js';
 import { zstdCodec } from '../../formats/compress/zstd.js';
+import { type Liblzo2, lzo1xWorstCase, openLiblzo2 } from '../../sys/liblzo2.js';
 import {
   DUMP_DH_COMPRESSED_LZO,
   DUMP_DH_COMPRESSED_SNAPPY,
   DUMP_DH_COMPRESSED_ZLIB,
   DUMP_DH_COMPRESSED_ZSTD,
 } from './layout.js';
-import { lzo1xCompress, lzo1xDecompress, lzo1xScratch } from './lzo.js';
+import { lzo1xDecompress } from './lzo.js';
 
 export const PAGE_COMPRESSIONS = ['none', 'zlib', 'lzo', 'snappy', 'zstd'] as const;
 export type PageCompression = (typeof PAGE_COMPRESSIONS)[number];
@@ -52,12 +56,26 @@ function snappy(): SnappyModule {
   return snappyModule;
 }
 
+/** liblzo2 for writing LZO pages; a StateError naming the feature when it does not load. */
+export function lzoWriter(): Liblzo2 {
+  try {
+    return openLiblzo2();
+  } catch (e) {
+    throw new StateError(`LZO page compression needs liblzo2: ${(e as Error).message}`, {
+      cause: e,
+      hint: 'install the LZO library (apt-get install liblzo2-2), or compress with -c, -p or -z',
+    });
+  }
+}
+
 /**
  * Throws the typed error of a page codec this runtime cannot run (zstd with neither node:zlib's nor
- * libzstd, snappy without its prebuilt addon), so that `vmcore save` stops before it writes anything.
+ * libzstd, LZO without liblzo2, snappy without its prebuilt addon), so that `vmcore save` stops before
+ * it writes anything.
  */
 export function requirePageCodec(kind: PageCompression): void {
   if (kind === 'zstd') zstdCodec();
+  else if (kind === 'lzo') lzoWriter();
   else if (kind === 'snappy') snappy();
 }
 
@@ -73,8 +91,11 @@ export function pageCompressor(kind: PageCompression): (page: Uint8Array) => Uin
       return (p) => z.compress(p, 1);
     }
     case 'lzo': {
-      const scratch = lzo1xScratch(); // the writer copies each result before the next page
-      return (p) => lzo1xCompress(p, scratch);
+      const lib = lzoWriter();
+      return (p) => {
+        const out = new Uint8Array(lzo1xWorstCase(p.byteLength));
+        return out.subarray(0, lib.compress(p, out));
+      };
     }
     case 'snappy': {
       const s = snappy();

@@ -1,4 +1,5 @@
-// makedumpfile's flattened format (-F, research kdump.md §3.6) read in place: a RandomAccessReader of
+// makedumpfile's flattened format (-F; makedumpfile.h struct makedumpfile_data_header, makedumpfile.c
+// write_buffer and rearrange_dumpdata) read in place: a RandomAccessReader of
 // the kdump-compressed file the stream describes, without rearranging it (makedumpfile -R). One scan of
 // the record headers builds a sorted map of where each byte of the logical file lies in the stream;
 // records may overlap (a header rewritten at the end), and the later one wins, as when replaying them.

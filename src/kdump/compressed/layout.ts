@@ -1,13 +1,14 @@
 // makedumpfile's kdump-compressed format ("KDUMP   ", header version 6) and its flattened stream form.
-// Field names and offsets follow makedumpfile's diskdump_mod.h and IMPLEMENTATION as summarized in
-// shared/research/kdump.md §3.4 (offsets verified there by compiling the header on x86_64) and §3.6.
+// Field names and offsets follow makedumpfile's diskdump_mod.h (struct disk_dump_header,
+// struct kdump_sub_header, page_desc_t) and IMPLEMENTATION; the flattened stream follows makedumpfile.h
+// (struct makedumpfile_header, struct makedumpfile_data_header) and makedumpfile.c write_buffer.
 // Little-endian, `long` = 8; the flattened record headers are big-endian.
 import { ascii, bytes, defineStruct, i32, u32, u64 } from '../../binary/struct.js';
 
 export const KDUMP_SIGNATURE = 'KDUMP   ';
 export const KDUMP_HEADER_VERSION = 6;
 
-/** Page descriptor and header status flags (research §3.3). */
+/** Page descriptor and header status flags (diskdump_mod.h DUMP_DH_*). */
 export const DUMP_DH_COMPRESSED_ZLIB = 0x1;
 export const DUMP_DH_COMPRESSED_LZO = 0x2;
 export const DUMP_DH_COMPRESSED_SNAPPY = 0x4;
@@ -100,7 +101,7 @@ export const FLAT_DATA_HEADER_SIZE = 16;
 /** offset = size = -1 ends the stream. */
 export const END_FLAG_FLAT_HEADER = 0xffff_ffff_ffff_ffffn;
 
-/** Where each region of a kdump-compressed file starts (research §3.4). */
+/** Where each region of a kdump-compressed file starts (IMPLEMENTATION; makedumpfile.c write_kdump_header). */
 export interface KdumpLayout {
   blockSize: number;
   subHdrSize: number;

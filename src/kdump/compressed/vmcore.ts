@@ -1,8 +1,9 @@
 // A kdump-compressed file (ours or makedumpfile's) as a Dump: notes and VMCOREINFO from the sub-header
 // (offset_note/size_note, offset_vmcoreinfo/size_vmcoreinfo), physical pages through the bitmaps and the
-// page descriptors (research kdump.md §3.4), and virtual addresses without PT_LOAD vaddrs: kernel text
-// by phys_base, other addresses by NUMBER(PAGE_OFFSET) when exported, else by a page-table walk from
-// SYMBOL(init_top_pgt), as makedumpfile does for this format (§2). Pages a filtered dump excluded
+// page descriptors (makedumpfile diskdump_mod.h, and IMPLEMENTATION's layout), and virtual addresses
+// without PT_LOAD vaddrs: kernel text by phys_base, other addresses by NUMBER(PAGE_OFFSET) when exported,
+// else by a page-table walk from SYMBOL(init_top_pgt), as makedumpfile does for this format
+// (arch/x86_64.c vtop4_x86_64). Pages a filtered dump excluded
 // (valid in bitmap 1, not dumpable in bitmap 2) read as zero, as crash --zero_excluded shows them.
 import { bounded } from '../../binary/bounds.js';
 import { FormatError } from '../../errors.js';

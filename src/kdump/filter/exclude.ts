@@ -1,6 +1,6 @@
 // The struct page pass: reads each present section's struct pages in one batch (through vmemmap) and
 // marks excluded pfns in a bitmap, class by class as makedumpfile decides them (makedumpfile.c
-// __exclude_unnecessary_pages, research kdump.md §3.1). First match wins, in this order: compound tail
+// __exclude_unnecessary_pages; the page flags from the kernel's include/linux/page-flags.h). First match wins, in this order: compound tail
 // (skipped: its head decides), free (buddy, 2^private pages), cache without private, cache incl.
 // private, user (anon mapping or hugetlb), hwpoison, offline. An excluded compound head excludes its
 // whole compound (2^order pages, order from the first tail page).

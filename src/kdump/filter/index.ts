@@ -51,9 +51,3 @@ export function planFilter(vm: ElfVmcore, phys: PhysMemory, requested: number): 
   }
   return out;
 }
-
-/** Whether pfn is excluded. */
-export function isExcluded(f: PageFilter, pfn: number): boolean {
-  const e = f.exclusion?.excluded;
-  return e !== undefined && pfn >> 3 < e.byteLength && (e[pfn >> 3]! & (1 << (pfn & 7))) !== 0;
-}

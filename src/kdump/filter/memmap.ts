@@ -1,8 +1,9 @@
 // Where each pfn's struct page lives: SPARSEMEM (x86_64 always, with vmemmap). Sections of
 // 2^(SECTION_SIZE_BITS - PAGE_SHIFT) pfns; with SPARSEMEM_EXTREME, SYMBOL(mem_section) is the root array
 // of pointers to pages of `struct mem_section`. section_mem_map holds the "coded" mem_map (the struct page
-// address minus the section's first pfn times SIZE(page)) with flag bits below bit 5. Facts: research
-// kdump.md §2(b); include/linux/mmzone.h (SECTION_MARKED_PRESENT, SECTION_MAP_LAST_BIT); makedumpfile
+// address minus the section's first pfn times SIZE(page)) with flag bits below bit 5. Facts:
+// include/linux/mmzone.h (SECTION_MARKED_PRESENT, SECTION_MAP_LAST_BIT, __section_mem_map_addr),
+// mm/sparse.c sparse_encode_mem_map, kernel/vmcore_info.c (the keys exported); makedumpfile
 // get_mm_sparsemem / is_sparsemem_extreme.
 import { FormatError } from '../../errors.js';
 import { need, type Vmcoreinfo } from '../vmcoreinfo.js';

@@ -1,6 +1,6 @@
 // Which dump-level bits can be applied to a given crashed kernel, and the struct page facts the
 // classifier needs, all from VMCOREINFO. The page-type rules changed in 6.3, 6.6, 6.9, 6.10, 6.12, 6.16
-// and 7.1 (research kdump.md §3.1, makedumpfile commits 9661c1d, 985e575, bad2a7c, 72c3414, c1a9301), and
+// and 7.1 (makedumpfile.c __exclude_unnecessary_pages, commits 9661c1d, 985e575, bad2a7c, 72c3414, c1a9301), and
 // a wrong exclusion leaves a dump crash cannot open. So all classes are applied only on kernels whose
 // layout was checked page for page against makedumpfile (VERIFIED_KERNELS); any other kernel gets the
 // conservative level 17 (zero + free, identified by the kernel's own PAGE_BUDDY_MAPCOUNT_VALUE), or 1.

@@ -134,8 +134,6 @@ export async function saveCommand(a: SaveArgs, io: Io & { isTTY?: boolean }): Pr
       });
       sink.commit();
       if (reader.fallback) io.stderr(`vmcore save: read() used, mmap failed: ${reader.fallback}\n`);
-      if (stats.compressorFallback)
-        io.stderr(`vmcore save: ${stats.compressor} used, ${stats.compressorFallback}\n`);
       const ms = performance.now() - t0;
       const out = {
         path: a.dest,

@@ -1,11 +1,12 @@
-// `vmcore save -E -d LEVEL`: a filtered ELF vmcore laid out as makedumpfile writes one (research
-// kdump.md §3.5, makedumpfile.c write_elf_pages_cyclic): one PT_NOTE first (all notes verbatim), then
+// `vmcore save -E -d LEVEL`: a filtered ELF vmcore laid out as makedumpfile writes one (makedumpfile.c
+// write_elf_header and write_elf_pages_cyclic): one PT_NOTE first (all notes verbatim), then
 // each input PT_LOAD in order, split where 256 or more consecutive pages are excluded. Shorter excluded
 // runs are written with their real bytes (a split costs a header and would fragment the file); excluded
 // pages at the end of a piece stay in p_memsz beyond p_filesz, so readers see them as absent, not as
 // data. p_vaddr advances with p_paddr (vmcore-dmesg needs it). For the ELF form zero pages (bit 1) must
 // be known before the headers are written, so they are found in a first read of the dumpable pages, as
 // makedumpfile does.
+import { LimitError } from '../../errors.js';
 import { encodeElfHeader } from '../../formats/elf/ehdr.js';
 import { type ElfPhdr, encodeProgramHeaders, PT_LOAD, PT_NOTE } from '../../formats/elf/phdr.js';
 import { type PageClass, planFilter } from '../filter/index.js';
@@ -73,7 +74,14 @@ export function writeFilteredElf(vm: ElfVmcore, sink: Sink, opts: ElfFilterOptio
   }
   const pieces = vm.loads.flatMap((s) => split(s, pageSize, excluded));
   if (pieces.length + 1 > MAX_PHNUM) {
-    throw new RangeError(`${pieces.length} PT_LOADs after filtering: more than ELF can number`);
+    throw new LimitError(
+      `${pieces.length} PT_LOADs after filtering: more than ${MAX_PHNUM - 1}`,
+      'elf',
+      undefined,
+      {
+        hint: 'use a kdump-compressed output (-c, -l, -p, -z or --kdump), which has no such limit',
+      },
+    );
   }
   const notes = copyNotes(vm).data;
   const noteOff = EHDR + (pieces.length + 1) * PHDR;
@@ -134,7 +142,8 @@ export function writeFilteredElf(vm: ElfVmcore, sink: Sink, opts: ElfFilterOptio
 export function split(s: LoadSegment, pageSize: number, excluded: Uint8Array): Piece[] {
   const start = Number(s.paddr);
   const end = start + Number(s.memsz);
-  if (!Number.isSafeInteger(end)) throw new RangeError(`PT_LOAD at 0x${s.paddr.toString(16)}: beyond 2^53`);
+  if (!Number.isSafeInteger(end))
+    throw new LimitError(`PT_LOAD at 0x${s.paddr.toString(16)}: beyond 2^53`, 'vmcore');
   const out: Piece[] = [];
   let cur: Piece = { seg: s, paddr: s.paddr, memsz: 0, filesz: 0 };
   let run = 0;

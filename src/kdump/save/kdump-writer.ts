@@ -1,4 +1,5 @@
-// Writes an ELF vmcore as a kdump-compressed file (makedumpfile's format, research §3.4) with bounded
+// Writes an ELF vmcore as a kdump-compressed file (makedumpfile's format: diskdump_mod.h, makedumpfile.c
+// write_kdump_header and write_kdump_pages_and_bitmap_cyclic) with bounded
 // memory. The struct page pass (../filter) runs first and decides bitmap 2 (zero pages stay dumpable
 // and share one zero-page descriptor, as makedumpfile does), so the descriptor count is known before any
 // page is read: descriptors and page data go to their two regions through two buffers in one sequential
@@ -41,8 +42,6 @@ export interface KdumpSaveOptions {
   onProgress?: (donePages: number, totalPages: number) => void;
   /** Why the level applied is lower than asked (unverified kernel, missing VMCOREINFO keys). */
   onWarning?: (message: string) => void;
-  /** The LZO library to load for `lzo` (default liblzo2.so.2; see page-compressor.ts). */
-  lzoLibrary?: string;
   /**
    * Write one part of a split dump (makedumpfile --split): the pages of pfns [start, end) only. Header,
    * bitmaps and the descriptor region's size are those of the whole dump; the part's descriptors start
@@ -70,10 +69,8 @@ export interface KdumpSaveStats {
   compressedPages: number;
   rawPages: number;
   bytes: number;
-  /** What compressed the pages (`liblzo2 2.10`, `lzo1x in JS`, `node:zlib`, ...); null for none. */
+  /** What compressed the pages (`liblzo2 2.10`, `node:zlib`, ...); null for none. */
   compressor: string | null;
-  /** Why LZO fell back to the JS encoder (liblzo2 did not load); null when it did not. */
-  compressorFallback: string | null;
   /** The pfns this part holds, for a part of a split dump. */
   split?: PfnRange;
 }
@@ -140,7 +137,6 @@ export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveO
     rawPages: 0,
     bytes: 0,
     compressor: null,
-    compressorFallback: null,
     ...(opts.split ? { split: { ...opts.split } } : {}),
   };
   const descs = new Uint8Array(DESC_BATCH * PAGE_DESC_SIZE);
@@ -165,13 +161,8 @@ export function writeKdumpCompressed(vm: ElfVmcore, sink: Sink, opts: KdumpSaveO
     if (++descCount === DESC_BATCH) flushDescs();
   };
 
-  const compressor = openPageCompressor(
-    opts.compression,
-    pageSize,
-    opts.lzoLibrary === undefined ? {} : { lzoLibrary: opts.lzoLibrary },
-  );
+  const compressor = openPageCompressor(opts.compression, pageSize);
   stats.compressor = compressor?.engine ?? null;
-  stats.compressorFallback = compressor?.fallback ?? null;
   const room = Math.max(pageSize, compressor?.bound ?? 0);
   const chunkBytes = Math.max(pageSize, opts.chunk ?? vm.reader.window ?? READ_CHUNK);
   // Without compression only the shared zero page passes through the buffer.

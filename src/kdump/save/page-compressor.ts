@@ -9,17 +9,17 @@
 //
 // The handle (`_handle.writeSync`, `_writeState`) is what Node's own zlibBufferSync uses, but it is not
 // a documented API: when it is missing the compressor falls back to the one-shot calls. LZO is the
-// system's liblzo2 (lzo1x_1_compress, what makedumpfile -l calls; src/sys/liblzo2.ts) when it loads,
-// else our own JS encoder, which writes straight into the caller's buffer; snappy (compressed/codec.ts)
-// is wrapped, with its per-page garbage bounded by a periodic scavenge.
+// system's liblzo2 (lzo1x_1_compress, what makedumpfile -l calls; src/sys/liblzo2.ts), writing straight
+// into the caller's buffer; without it `-l` is a StateError before any file is written
+// (compressed/codec.ts requirePageCodec). snappy (compressed/codec.ts) is wrapped, with its per-page
+// garbage bounded by a periodic scavenge.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 // A namespace import: a named import of ZstdCompress fails to load on Node.js < 22.15 (no zstd there).
 import * as zlib from 'node:zlib';
 import { type ZstdCodec, zstdCodec } from '../../formats/compress/zstd.js';
-import { LIBLZO2, type Liblzo2, lzo1xWorstCase, openLiblzo2 } from '../../sys/liblzo2.js';
-import { pageCompressor as oneShotCodec, type PageCompression } from '../compressed/codec.js';
-import { lzo1xBound, lzo1xCompressInto, lzo1xScratch } from '../compressed/lzo.js';
+import { type Liblzo2, lzo1xWorstCase } from '../../sys/liblzo2.js';
+import { lzoWriter, pageCompressor as oneShotCodec, type PageCompression } from '../compressed/codec.js';
 
 export interface PageCompressor {
   /**
@@ -29,21 +29,14 @@ export interface PageCompressor {
   compressInto(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): number;
   /** Output room compressInto may use: enough for any page (compressBound plus frame overhead). */
   readonly bound: number;
-  /** What compresses the pages, e.g. `liblzo2 2.10` or `lzo1x in JS` (reported by vmcore save). */
+  /** What compresses the pages, e.g. `liblzo2 2.10` or `node:zlib` (reported by vmcore save). */
   readonly engine: string;
-  /** Why the preferred engine is not the one used (liblzo2 did not load); absent when it is. */
-  readonly fallback?: string;
   /** Frees the native context. */
   close(): void;
 }
 
-export interface PageCompressorOptions {
-  /** The LZO library to dlopen (default liblzo2.so.2); tests pass a name that does not load. */
-  lzoLibrary?: string;
-}
-
 // zlib level 1 (makedumpfile -c calls compress2(..., Z_BEST_SPEED)); zstd level 1 (makedumpfile
-// --zstd: ZSTD_compressCCtx(..., 1)). research kdump.md §3.4.
+// --zstd: ZSTD_compressCCtx(..., 1)): makedumpfile.c, write_kdump_pages_cyclic.
 const ZLIB_OPTS = { level: zlib.constants.Z_BEST_SPEED };
 const ZSTD_OPTS = { params: { [zlib.constants.ZSTD_c_compressionLevel]: 1 } };
 
@@ -68,11 +61,7 @@ interface StreamInternals {
 }
 
 /** The compressor for a dump's pages; undefined for `none` (pages stored raw). */
-export function openPageCompressor(
-  kind: PageCompression,
-  pageSize: number,
-  opts: PageCompressorOptions = {},
-): PageCompressor | undefined {
+export function openPageCompressor(kind: PageCompression, pageSize: number): PageCompressor | undefined {
   if (kind === 'none') return undefined;
   if (kind === 'zlib') return reusedContext(kind, pageSize);
   if (kind === 'zstd') {
@@ -80,15 +69,7 @@ export function openPageCompressor(
     const z = zstdCodec();
     return z.compressor ? libzstdInto(z, pageSize) : reusedContext(kind, pageSize);
   }
-  if (kind === 'lzo') {
-    let lib: Liblzo2;
-    try {
-      lib = openLiblzo2(opts.lzoLibrary ?? LIBLZO2);
-    } catch (e) {
-      return lzoInto(pageSize, (e as Error).message);
-    }
-    return liblzo2Into(lib, pageSize);
-  }
+  if (kind === 'lzo') return liblzo2Into(lzoWriter(), pageSize);
   const compress = oneShotCodec(kind);
   // The snappy binding returns a new buffer per page (it has no compress-into call). Young garbage at
   // that rate makes V8 grow its new space to the maximum, and the buffers' native memory is freed only
@@ -162,23 +143,6 @@ function libzstdInto(z: ZstdCodec, pageSize: number): PageCompressor {
       return n >= pageSize ? 0 : n;
     },
     close: () => c.close(),
-  };
-}
-
-/** LZO1X straight into the caller's buffer: one hash table for the dump, nothing allocated per page. */
-function lzoInto(pageSize: number, fallback: string): PageCompressor {
-  const scratch = lzo1xScratch();
-  const bound = lzo1xBound(pageSize);
-  return {
-    bound,
-    engine: 'lzo1x in JS',
-    fallback,
-    compressInto(src, srcOff, dst, dstOff) {
-      if (dst.byteLength - dstOff < bound) throw new RangeError('compressInto: no room');
-      const n = lzo1xCompressInto(src, srcOff, pageSize, dst, dstOff, scratch);
-      return n < pageSize ? n : 0;
-    },
-    close() {},
   };
 }
 

@@ -52,7 +52,7 @@ export const FORMATS = ['elf', 'kdump'] as const;
 export type DumpFormat = (typeof FORMATS)[number];
 /**
  * What FORMAT=kdump uses when COMPRESSION or DUMP_LEVEL is not given. LZO: the fastest of the four per
- * core (research kdump.md §0.10: 247 MiB/s against zlib's 32-36), about the same size as snappy, and
+ * core (measured per page on one core of the lab host: 247 MiB/s against zlib's 32-36), about the same size as snappy, and
  * the only fast one Debian 12's makedumpfile 1.7.2 and crash both read. Level 31, as Debian's
  * kdump-tools (MAKEDUMP_ARGS="-c -d 31"): zero, cache, user and free pages out; kernels the filter has
  * not verified fall back to a lower level, which the dump's header records.

@@ -156,9 +156,15 @@ export async function buildCaptureInitrd(o: BuildInitrdOptions): Promise<BuildIn
       skip: (r) => r.endsWith('.map'),
     });
     // `vmcore save -l` dlopens liblzo2.so.2 (src/sys/liblzo2.ts): the file this machine loads, under its
-    // soname in the loader's directory it came from. Without it the capture kernel uses the JS encoder.
+    // soname in the loader's directory it came from. COMPRESSION=lzo cannot write a page without it, so
+    // the image is not built: better now, on this machine, than in the capture kernel.
     const lzo = liblzo2ForImage();
     if (lzo) t.file(lzo.image, lzo.host, { mode: 0o755 });
+    else if (o.config.compression === 'lzo') {
+      throw new StateError('COMPRESSION lzo needs liblzo2 in the capture image, and it does not load here', {
+        hint: 'install the LZO library (apt-get install liblzo2-2), or set COMPRESSION zlib, zstd or snappy',
+      });
+    }
     // On a Node.js without zstd in node:zlib (< 22.15), zstd pages go through the system's libzstd
     // (formats/compress/zstd.ts), dlopened the same way.
     const zstd = libzstdForImage();

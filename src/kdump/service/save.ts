@@ -108,7 +108,6 @@ export function kdumpSave(
         },
       });
       sink.commit();
-      if (s.compressorFallback) log(`kdump save: ${s.compressor} used, ${s.compressorFallback}`);
       const ms = performance.now() - t1;
       result.files.push({ name: 'vmcore', bytes: s.bytes, ms });
       log(

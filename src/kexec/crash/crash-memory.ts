@@ -4,13 +4,14 @@
 // (get_crash_memory_ranges, load_crashdump_segments) and the kernel's own kexec_file_load path,
 // arch/x86/kernel/crash.c (prepare_elf_headers, crash_setup_memmap_entries); docs/kexec-load.md "kdump".
 import { StateError } from '../../errors.js';
-import { type IomemRange, parseIomem } from '../../sys/iomem.js';
+import { parseIomem } from '../../sys/iomem.js';
 import {
   type AddressRange,
   type MemoryRange,
   type MemoryType,
   MiB,
   mergeRanges,
+  range,
   subtractRanges,
 } from '../memory/ranges.js';
 
@@ -49,7 +50,7 @@ const FIRMWARE_TYPES: Readonly<Record<string, MemoryType>> = {
   'Persistent Memory (legacy)': 'pram',
 };
 
-const halfOpen = (r: IomemRange): AddressRange => ({ start: r.start, end: r.end + 1n });
+const halfOpen = (r: AddressRange): AddressRange => range(r.start, r.end); // without name and depth
 const byStart = (a: AddressRange, b: AddressRange) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0);
 
 /**
@@ -60,7 +61,7 @@ const byStart = (a: AddressRange, b: AddressRange) => (a.start < b.start ? -1 : 
 export function crashMemoryFromIomem(text: string): CrashMemory {
   const lines = parseIomem(text);
   const reservations = lines
-    .filter((l) => l.name === 'Crash kernel' && l.end > l.start)
+    .filter((l) => l.name === 'Crash kernel' && !l.hidden)
     .map(halfOpen)
     .sort(byStart);
   const region = reservations[reservations.length - 1];
@@ -71,14 +72,14 @@ export function crashMemoryFromIomem(text: string): CrashMemory {
   }
   const ram = lines.filter((l) => l.name.includes('System RAM')).map(halfOpen);
   const gart = lines.filter((l) => l.name === 'GART').map(halfOpen);
-  const low = { start: 0n, end: LOW_RESERVED_END };
+  const low = range(0n, LOW_RESERVED_END);
   const dump = subtractRanges(ram, [...reservations, low, ...gart]);
   const lowRam = mergeRanges(
-    subtractRanges(ram, [{ start: LOW_RESERVED_END, end: 1n << 64n }]).map((r) => ({
+    subtractRanges(ram, [range(LOW_RESERVED_END, 1n << 64n)]).map((r) => ({
       ...r,
       type: 'ram' as const,
     })),
-  ).map(({ start, end }) => ({ start, end }));
+  ).map(({ start, end }) => range(start, end));
   const firmware = mergeRanges(
     lines.flatMap((l) => {
       const type = FIRMWARE_TYPES[l.name];

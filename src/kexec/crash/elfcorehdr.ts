@@ -1,8 +1,9 @@
 // The ELF core headers handed to the capture kernel (elfcorehdr=): an ET_CORE ELF64 header and program
 // headers only, no data. Each PT_NOTE and PT_LOAD names physical memory of the crashed kernel, with
 // p_offset = p_paddr; the capture kernel's fs/proc/vmcore.c merges the notes and turns the offsets into
-// file offsets of /proc/vmcore. Order and fields as kexec-tools' kexec/crashdump-elf.c (per-CPU notes,
-// VMCOREINFO, kernel text, RAM) and the real headers in research kdump.md §1.
+// file offsets of /proc/vmcore. Order and fields as kexec-tools' kexec/crashdump-elf.c
+// (crash_create_elf64_headers: per-CPU notes, VMCOREINFO, kernel text, RAM), checked against the headers
+// kexec-tools' `kexec -p` built on the lab's Debian 6.1 guest (test/unit/kexec/crash-load.test.ts).
 import { ELFCLASS64, type ElfHeader, EM_X86_64, ET_CORE, encodeElfHeader } from '../../formats/elf/ehdr.js';
 import { type ElfPhdr, encodeProgramHeaders, PT_LOAD, PT_NOTE } from '../../formats/elf/phdr.js';
 import { type AddressRange, alignUp } from '../memory/ranges.js';

@@ -7,7 +7,7 @@
 import type { Sys } from '../../sys/types.js';
 import { freeRanges, locateHole } from '../memory/hole.js';
 import type { MemoryMap } from '../memory/memmap.js';
-import { formatRange, hex, KiB } from '../memory/ranges.js';
+import { formatRange, hex, KiB, range } from '../memory/ranges.js';
 import type { KdumpExtras } from '../x86/bzimage64-load.js';
 import { captureE820, crashMemoryFromIomem } from './crash-memory.js';
 import { buildElfcorehdr, elfcorehdrPhdrs } from './elfcorehdr.js';
@@ -49,7 +49,7 @@ export function prepareKdump(sys: Sys, req: KdumpRequest): KdumpPrepared {
   const region = { ...mem.region, type: 'ram' as const };
   const limits = { memMin: req.memMin, memMax: req.memMax };
   const at = locateHole(freeRanges([region], limits), { size: BigInt(bytes.length) });
-  const taken = { start: at, end: at + BigInt(Math.ceil(bytes.length / 4096) * 4096) };
+  const taken = range(at, at + BigInt(Math.ceil(bytes.length / 4096) * 4096));
   const param = elfcorehdrParam(at);
   const phdrs = elfcorehdrPhdrs(input);
   return {

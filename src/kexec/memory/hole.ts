@@ -1,4 +1,4 @@
-// Finding room for kexec_load segments, like kexec-tools' locate_hole() (research kexec-tools.md §3.2):
+// Finding room for kexec_load segments, like kexec-tools' locate_hole() (kexec/kexec.c):
 // candidates are RAM ranges minus reserved ranges, the crash kernel region (normal loads), and every
 // segment already placed, clipped to --mem-min/--mem-max and the request's own window.
 import { LayoutError } from '../../errors.js';
@@ -15,6 +15,7 @@ import {
   hex,
   type MemoryRange,
   PAGE_SIZE,
+  range,
   subtractRanges,
 } from './ranges.js';
 
@@ -46,9 +47,10 @@ export function freeRanges(
   limits: PlacementLimits = {},
   placed: readonly AddressRange[] = [],
 ): AddressRange[] {
-  const ram = map.filter((r) => r.type === 'ram').map(({ start, end }) => ({ start, end }));
+  const ram = map.filter((r) => r.type === 'ram').map(({ start, end }) => range(start, end));
   const notRam = map.filter((r) => r.type !== 'ram');
   const free = subtractRanges(ram, [...notRam, ...(limits.exclude ?? []), ...placed]);
+  // --mem-max is the last usable byte, inclusive as kexec-tools' mem_max (kexec/kexec.c locate_hole)
   const hi = limits.memMax === undefined ? ADDRESS_SPACE_END : limits.memMax + 1n;
   return clipRanges(free, limits.memMin ?? 0n, hi);
 }
@@ -93,7 +95,7 @@ export class SegmentPlanner {
     return freeRanges(
       this.map,
       this.limits,
-      this.segments.map((s) => ({ start: s.mem, end: s.mem + s.memsz })),
+      this.segments.map((s) => range(s.mem, s.mem + s.memsz)),
     );
   }
 

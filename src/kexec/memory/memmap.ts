@@ -1,10 +1,18 @@
-// The machine's physical memory map, as kexec-tools' get_memory_ranges() reads it (research
-// kexec-tools.md §3.1): /sys/firmware/memmap/N/{start,end,type} (the firmware's map, before the kernel
+// The machine's physical memory map, as kexec-tools' get_memory_ranges() reads it
+// (kexec/arch/i386/kexec-x86-common.c, with kexec/firmware_memmap.c): /sys/firmware/memmap/N/{start,end,type}
+// (the firmware's map, before the kernel
 // trimmed it), else the top-level lines of /proc/iomem. Crash kernel reservations come from /proc/iomem.
 
 import { crashKernelRanges, parseIomem } from '../../sys/iomem.js';
 import type { Sys } from '../../sys/types.js';
-import { type AddressRange, type MemoryRange, memoryTypeOf, mergeRanges } from './ranges.js';
+import {
+  type AddressRange,
+  fromInclusive,
+  type MemoryRange,
+  memoryTypeOf,
+  mergeRanges,
+  range,
+} from './ranges.js';
 
 export const FIRMWARE_MEMMAP_DIR = '/sys/firmware/memmap';
 export const PROC_IOMEM = '/proc/iomem';
@@ -40,7 +48,8 @@ export function parseFirmwareMemmap(sys: Pick<Sys, 'listDir' | 'readText'>): Mem
     const end = parseHex(sys.readText(`${dir}/end`));
     const type = memoryTypeOf(sys.readText(`${dir}/type`) ?? '');
     if (start === undefined || end === undefined || type === undefined || end < start) continue;
-    out.push({ start, end: end + 1n, type });
+    // drivers/firmware/memmap.c end_show prints the entry's inclusive end (start + size - 1)
+    out.push({ ...fromInclusive(start, end), type });
   }
   return out.length > 0 ? out : undefined;
 }
@@ -51,7 +60,7 @@ export function memmapFromIomem(text: string): MemoryRange[] {
   for (const r of parseIomem(text)) {
     if (r.depth !== 0) continue;
     const type = memoryTypeOf(r.name);
-    if (type !== undefined && r.end >= r.start) out.push({ start: r.start, end: r.end + 1n, type });
+    if (type !== undefined) out.push({ ...range(r.start, r.end), type });
   }
   return out;
 }
@@ -59,8 +68,8 @@ export function memmapFromIomem(text: string): MemoryRange[] {
 /** The highest-first list of "Crash kernel" ranges in /proc/iomem, half-open. */
 export function crashRangesFromIomem(text: string): AddressRange[] {
   return crashKernelRanges(parseIomem(text))
-    .filter((r) => r.end > r.start) // non-root readers see 0-0
-    .map((r) => ({ start: r.start, end: r.end + 1n }))
+    .filter((r) => !r.hidden) // non-root readers see 0-0
+    .map((r) => range(r.start, r.end))
     .sort((a, b) => (a.start > b.start ? -1 : 1));
 }
 

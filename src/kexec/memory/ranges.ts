@@ -1,15 +1,13 @@
-// Physical address ranges for the kexec_load path. Every range here is half-open: `start` is the first
-// byte, `end` is one past the last byte (so size = end - start). /sys/firmware/memmap and /proc/iomem
-// print inclusive ends; the parsers add one.
+// Physical address ranges for the kexec_load path, all of src/range.ts's one half-open AddressRange:
+// `start` is the first byte, `end` is one past the last byte (so size = end - start). /sys/firmware/memmap
+// and /proc/iomem print inclusive ends (struct resource, kernel/resource.c); their parsers convert them
+// with fromInclusive().
+import type { AddressRange } from '../../range.js';
+
+export { type AddressRange, fromInclusive, range, rangeSize } from '../../range.js';
 
 /** The memory types the x86 e820 map distinguishes (arch/x86/include/asm/e820/types.h). */
 export type MemoryType = 'ram' | 'reserved' | 'acpi' | 'nvs' | 'unusable' | 'pmem' | 'pram' | 'soft-reserved';
-
-export interface AddressRange {
-  start: bigint;
-  /** Exclusive. */
-  end: bigint;
-}
 
 export interface MemoryRange extends AddressRange {
   type: MemoryType;

@@ -2,13 +2,13 @@
 // run before the syscall so a bad plan is a LayoutError with the segment named, not a bare EINVAL.
 import { LayoutError } from '../../errors.js';
 import type { KexecSegment } from '../../sys/types.js';
-import { type AddressRange, formatRange, hex, PAGE_SIZE } from './ranges.js';
+import { type AddressRange, formatRange, hex, PAGE_SIZE, range } from './ranges.js';
 
 /** include/linux/kexec.h KEXEC_SEGMENT_MAX. */
 export const KEXEC_SEGMENT_MAX = 16;
 
 const describe = (s: KexecSegment, i: number): string =>
-  `segment ${i} (${formatRange({ start: s.mem, end: s.mem + s.memsz })}, bufsz ${hex(s.buf.length)})`;
+  `segment ${i} (${formatRange(range(s.mem, s.mem + s.memsz))}, bufsz ${hex(s.buf.length)})`;
 
 export interface SegmentChecks {
   /** KEXEC_ON_CRASH: every segment must lie inside one of these (the crash kernel region). */

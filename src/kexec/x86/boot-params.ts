@@ -148,7 +148,8 @@ export const VIDEO_TYPE_VLFB = 0x23;
 export const VIDEO_TYPE_EFI = 0x70;
 export const VIDEO_CAPABILITY_64BIT_BASE = 1 << 1;
 
-/** An 80x25 VGA text console, the default kexec-tools also falls back to (research §3.3). */
+/** An 80x25 VGA text console, the default kexec-tools also falls back to (kexec/arch/i386/x86-linux-setup.c,
+ *  setup_linux_vesafb and setup_linux_system_parameters). */
 export function vgaTextScreenInfo(): Uint8Array {
   return ScreenInfo.encode(
     {

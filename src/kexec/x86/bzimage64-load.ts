@@ -1,5 +1,7 @@
 // planBzImage64Load: the kexec_load segments for an x86_64 bzImage entered at its 64-bit entry through
-// our purgatory. Placement follows kexec-tools' bzImage64 (research kexec-tools.md §3.2-3.4); the
+// our purgatory. Placement follows kexec-tools' kexec/arch/x86_64/kexec-bzImage64.c (do_bzImage64_load,
+// with locate_hole and add_buffer from kexec/kexec.c and the boot_params of
+// kexec/arch/i386/x86-linux-setup.c); the
 // layout is described in docs/kexec-load.md. Pure: no syscalls, randomness injectable.
 // planLinux64Load is the part shared with the ELF vmlinux loader (elf-x86_64-load.ts): everything but
 // the kernel's own segments and the setup header.

@@ -1,4 +1,5 @@
-// The SHA-256 the purgatory re-checks before entering the new kernel (research kexec-tools.md §3.4):
+// The SHA-256 the purgatory re-checks before entering the new kernel (kexec-tools kexec/kexec.c
+// update_purgatory, checked by purgatory/purgatory.c verify_sha256_digest):
 // over every segment but the purgatory, in table order, each segment's bytes followed by zeros up to
 // memsz (the kernel zero-fills memsz beyond the buffer, so that is what lies in memory).
 import { createHash } from 'node:crypto';

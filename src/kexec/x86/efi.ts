@@ -1,4 +1,6 @@
-// The EFI hand-off for kexec_load (research kexec-tools.md §3.3): the new kernel cannot call
+// The EFI hand-off for kexec_load (kexec-tools kexec/arch/i386/x86-linux-setup.c, setup_efi_data and
+// setup_efi_info; the kernel's side: arch/x86/platform/efi/quirks.c efi_reuse_config and
+// arch/x86/platform/efi/efi.c kexec_enter_virtual_mode): the new kernel cannot call
 // SetVirtualAddressMap again, so it needs the running kernel's runtime regions with the virtual addresses
 // already chosen, the system table, and the physical fw_vendor/config_table pointers (the firmware turned
 // the system table's copies into virtual ones). We pass:
@@ -11,7 +13,7 @@
 import { defineStruct, u32, u64 } from '../../binary/struct.js';
 import { FileError } from '../../errors.js';
 import type { Sys } from '../../sys/types.js';
-import type { AddressRange } from '../memory/ranges.js';
+import { type AddressRange, range } from '../memory/ranges.js';
 import { BOOT_PARAMS_SIZE, BootParams } from './boot-params.js';
 import { RUNNING_BOOT_PARAMS } from './running.js';
 
@@ -170,7 +172,7 @@ export function encodeEfiSetupData(efi: EfiHandoff): Uint8Array {
 
 /** Physical ranges of the runtime regions: no segment may overwrite them. */
 export function runtimeRanges(regions: readonly EfiRuntimeRegion[]): AddressRange[] {
-  return regions.map((r) => ({ start: r.physAddr, end: r.physAddr + r.numPages * EFI_PAGE_SIZE }));
+  return regions.map((r) => range(r.physAddr, r.physAddr + r.numPages * EFI_PAGE_SIZE));
 }
 
 /** boot_params.efi_info fields for a memory map at `memmap`. */

@@ -1,4 +1,5 @@
-// What the new kernel's boot_params should inherit from the running one (research kexec-tools.md §3.3):
+// What the new kernel's boot_params should inherit from the running one (kexec-tools
+// kexec/arch/i386/x86-linux-setup.c: get_bootparam, setup_subarch, get_acpi_rsdp):
 // the ACPI RSDP address, hardware_subarch and screen_info, from /sys/kernel/boot_params/data (root only),
 // with the RSDP also found in /sys/firmware/efi/systab ("ACPI20=0x...").
 import { FileError } from '../../errors.js';

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { StateError } from '../../../src/errors.js';
 import { listInitramfs } from '../../../src/formats/cpio/initramfs.js';
 import { elfInterpreter } from '../../../src/formats/elf/phdr.js';
 import { kexecTsPackageDir, runtimeDependencies, sharedLibraries } from '../../../src/initramfs/index.js';
@@ -15,6 +16,7 @@ import {
   captureEnv,
   runningRoot,
 } from '../../../src/kdump/service/initrd.js';
+import { detectLiblzo2As } from '../../../src/sys/liblzo2.js';
 
 // scripts/fetch-fixtures.sh installs busybox-static: these tests fail, never skip, without it.
 const busybox = BUSYBOX_PATHS.find((p) => existsSync(p));
@@ -128,6 +130,35 @@ describe('kdump build-initrd', () => {
     const text = Buffer.from(bytes).toString('latin1');
     assert.ok(text.includes(`NODE=${realpathSync('/bin/sh')}\nENTRY=${r.entry}\n`));
     assert.ok(text.includes('ROOT="LABEL=sysroot"\n'), 'the resolved ROOT is in the image config');
+  });
+
+  it('FORMAT=kdump with COMPRESSION lzo on a machine without liblzo2: refused, no image', async () => {
+    requireBusybox();
+    const config = parseKdumpConfig(
+      'TARGET=/dev/vdb\nNODE_FROM=initrd\nFORMAT=kdump\nCOMPRESSION=lzo\n',
+      '/etc/kexec-ts/kdump.conf',
+    );
+    assert.equal(config.compression, 'lzo');
+    detectLiblzo2As('liblzo2-absent.so.2');
+    try {
+      await assert.rejects(
+        buildCaptureInitrd({
+          output: join(dir, 'no-lzo.img'),
+          config,
+          kernel: '/boot/vmlinuz-test',
+          release: 'test',
+          busybox: busybox!,
+          node: '/bin/sh',
+        }),
+        (e: Error & { hint?: string }) =>
+          e instanceof StateError &&
+          /^COMPRESSION lzo needs liblzo2 in the capture image/.test(e.message) &&
+          /apt-get install liblzo2-2/.test(e.hint ?? ''),
+      );
+    } finally {
+      detectLiblzo2As();
+    }
+    assert.ok(!existsSync(join(dir, 'no-lzo.img')));
   });
 
   it('NODE_FROM=root with no ROOT and no block-device root: refused with a hint', async () => {

@@ -2,7 +2,7 @@
 // (PGTY_* << 24), no PG_slab, the folio order in the low byte of _flags_1 (the first tail page's flags
 // word), hugetlb as a page type on the head. The VMCOREINFO keys are those of the real Debian
 // 6.12.117+deb12-cloud-amd64 crash in the lab (test/lab/kdump.test.ts); the expected verdicts follow
-// makedumpfile master (72c3414, bad2a7c, 5f17bdd, 9661c1d, 985e575; research kdump.md §3.1).
+// makedumpfile master (72c3414, bad2a7c, 5f17bdd, 9661c1d, 985e575; makedumpfile.c __exclude_unnecessary_pages).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { classify } from '../../../src/kdump/filter/exclude.js';

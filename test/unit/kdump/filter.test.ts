@@ -1,6 +1,6 @@
 // Dump-level filtering on a synthetic vmcore with real x86_64 page tables, a SPARSEMEM_EXTREME
 // mem_section and 6.1 struct pages (test/helpers/build-vmcore.ts writeMemMap). The planted pages and the
-// expected verdicts follow makedumpfile's rules (research kdump.md §3.1): first match wins, compound
+// expected verdicts follow makedumpfile's rules (makedumpfile.c __exclude_unnecessary_pages): first match wins, compound
 // tails follow their head, a buddy spans 2^private pages, hwpoison/offline go whenever struct pages are read.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 // The VMCOREINFO note of a real Debian 6.1.0-56-amd64 crash under QEMU (5-level paging, KASLR, negative
-// phys_base), from the project's research notes (/work/shared/research/vmcoreinfo-6.1.0-56-amd64-la57-kaslr.txt).
+// phys_base), as a Debian 6.1.0-56-amd64 guest (LA57, KASLR) exported it, copied here verbatim.
 export const REAL_VMCOREINFO_6_1 = `OSRELEASE=6.1.0-56-amd64
 BUILD-ID=eb4fbcd037e7253717950bf2b93bd5566f47c56f
 PAGESIZE=4096

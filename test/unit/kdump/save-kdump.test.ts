@@ -138,34 +138,21 @@ describe('vmcore save: kdump-compressed', () => {
     });
   }
 
-  it('lzo: liblzo2 when it loads, the JS encoder when not; the result says which, both read back', () => {
-    for (const lzoLibrary of [undefined, 'liblzo2-not-installed.so.9']) {
-      const dest = join(dir, `lzo-${lzoLibrary ? 'js' : 'lib'}.kdump`);
-      const sink = openFileSink(dest);
-      const s = writeKdumpCompressed(vm, sink, {
-        level: 1,
-        compression: 'lzo',
-        chunk: 64 * PS,
-        ...(lzoLibrary ? { lzoLibrary } : {}),
-      });
-      sink.commit();
-      if (lzoLibrary) {
-        assert.equal(s.compressor, 'lzo1x in JS');
-        assert.match(s.compressorFallback ?? '', /liblzo2-not-installed\.so\.9/);
-      } else {
-        assert.match(s.compressor ?? '', /^liblzo2 2\.\d+$/);
-        assert.equal(s.compressorFallback, null);
-      }
-      const file = new Uint8Array(readFileSync(dest));
-      assert.equal(DiskDumpHeader.decode(file).status, DUMP_DH_COMPRESSED_LZO);
-      let n = 0;
-      for (const p of openKdumpFile(bytesReader(file)).pages()) {
-        assert.deepEqual(new Uint8Array(p.data), phys.readPages(p.pfn, 1), `pfn ${p.pfn}`);
-        n++;
-      }
-      assert.equal(n, phys.validPages);
-      assert.ok(s.compressedPages > 0 && s.rawPages >= 1, 'text compresses, the noise page is stored raw');
+  it('lzo: pages by liblzo2 (the result says so), read back by our decoder', () => {
+    const dest = join(dir, 'lzo-lib.kdump');
+    const sink = openFileSink(dest);
+    const s = writeKdumpCompressed(vm, sink, { level: 1, compression: 'lzo', chunk: 64 * PS });
+    sink.commit();
+    assert.match(s.compressor ?? '', /^liblzo2 2\.\d+$/);
+    const file = new Uint8Array(readFileSync(dest));
+    assert.equal(DiskDumpHeader.decode(file).status, DUMP_DH_COMPRESSED_LZO);
+    let n = 0;
+    for (const p of openKdumpFile(bytesReader(file)).pages()) {
+      assert.deepEqual(new Uint8Array(p.data), phys.readPages(p.pfn, 1), `pfn ${p.pfn}`);
+      n++;
     }
+    assert.equal(n, phys.validPages);
+    assert.ok(s.compressedPages > 0 && s.rawPages >= 1, 'text compresses, the noise page is stored raw');
   });
 
   it('the flattened stream (-F) unflattens to the same file', () => {

@@ -1,4 +1,4 @@
-// A fake machine for kdump loads: the 1 GiB QEMU guest of research kdump.md §1 (Debian 6.1, 5-level
+// A fake machine for kdump loads: the 1 GiB QEMU guest where kexec-tools' kexec -p headers were recorded (Debian 6.1, 5-level
 // paging, KASLR: direct map at 0xff34e18ec0000000, _text at 0xffffffffa5800000 = physical 0x18000000,
 // crashkernel=256M at 0x2f000000), with two CPUs, their crash_notes, VMCOREINFO and a /proc/kcore head.
 import { ELFCLASS64, EM_X86_64, ET_CORE, encodeElfHeader } from '../../../src/formats/elf/ehdr.js';

@@ -1,6 +1,7 @@
 // kdump on the kexec_load path (-c -p): the ELF core headers, the crash segment table, the capture
 // kernel's e820 and command line, on the fake 1 GiB guest of crash-fixture.ts; the headers read back
 // with our own vmcore reader after a simulated capture kernel turned them into /proc/vmcore.
+
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { main } from '../../../src/cli/main.js';
@@ -21,6 +22,7 @@ import { readCpuNotes, readVmcoreinfoNote } from '../../../src/kexec/crash/notes
 import { prepareKdump } from '../../../src/kexec/crash/plan.js';
 import { BootParams, E820Entry } from '../../../src/kexec/x86/boot-params.js';
 import { planX86_64KexecLoad } from '../../../src/kexec/x86/plan-from-sys.js';
+import { range } from '../../../src/range.js';
 import { FakeSys } from '../../../src/sys/fake.js';
 import { captureIo } from '../../../src/sys/io.js';
 import { KEXEC_ARCH_X86_64, KEXEC_CRASH_LOADED, KEXEC_ON_CRASH } from '../../../src/sys/types.js';
@@ -91,7 +93,7 @@ describe('crash memory from /proc/iomem', () => {
       { start: 0x1_0000_0000n, end: 0x2_3000_0000n },
     ]);
     assert.deepEqual(
-      captureE820(m, [{ start: 0x2_3000_0000n, end: 0x2_3000_1000n }]).map((r) => [r.start, r.end, r.type]),
+      captureE820(m, [range(0x2_3000_0000n, 0x2_3000_1000n)]).map((r) => [r.start, r.end, r.type]),
       [
         [0x1000n, 0x9_fc00n, 'ram'],
         [0xa000_0000n, 0xb000_0000n, 'ram'],
@@ -209,7 +211,7 @@ describe('the ELF core headers', () => {
       row(PT_NOTE, 0, CPU_NOTES[0]!.addr, 0n, 432n),
       row(PT_NOTE, 0, CPU_NOTES[1]!.addr, 0n, 432n),
       row(PT_NOTE, 0, VMCOREINFO.addr, 0n, VMCOREINFO.size),
-      // The real kexec -p headers of research kdump.md §1: 0xffffffffa5800000 at 0x18000000, 0x3430000.
+      // The headers kexec-tools' kexec -p built on the lab's Debian 6.1 guest: 0xffffffffa5800000 at 0x18000000, 0x3430000.
       row(PT_LOAD, 7, TEXT_PADDR, TEXT_VADDR, TEXT_SIZE),
       row(PT_LOAD, 7, 0x10_0000n, PAGE_OFFSET + 0x10_0000n, 0x2ef0_0000n),
       row(PT_LOAD, 7, 0x3f00_0000n, PAGE_OFFSET + 0x3f00_0000n, 0xfd_d000n),

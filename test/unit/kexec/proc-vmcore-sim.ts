@@ -1,5 +1,5 @@
 // What a capture kernel makes of our ELF core headers, so the host can read them back with src/kdump:
-// fs/proc/vmcore.c as research kdump.md §1 describes it. The PT_NOTEs are read from the old memory,
+// fs/proc/vmcore.c builds it (parse_crash_elf64_headers, merge_note_headers_elf64, process_ptload_program_headers_elf64). The PT_NOTEs are read from the old memory,
 // trimmed to their notes and merged into one PT_NOTE after the page-rounded headers; every PT_LOAD is
 // laid out from the page below its start to the page above its end, p_offset rewritten to the file.
 import { decodeElfHeader, encodeElfHeader } from '../../../src/formats/elf/ehdr.js';

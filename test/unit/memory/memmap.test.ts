@@ -6,7 +6,7 @@ import {
   parseFirmwareMemmap,
   readMemoryMap,
 } from '../../../src/kexec/memory/memmap.js';
-import { mergeRanges, subtractRanges } from '../../../src/kexec/memory/ranges.js';
+import { mergeRanges, range, subtractRanges } from '../../../src/kexec/memory/ranges.js';
 import { FakeSys } from '../../../src/sys/fake.js';
 import { Q35_2G_IOMEM, q35Sys } from './q35-fixture.js';
 
@@ -79,10 +79,10 @@ describe('range arithmetic', () => {
   it('merges overlapping and touching ranges of one type only', () => {
     assert.deepEqual(
       mergeRanges([
-        { start: 0x2000n, end: 0x3000n, type: 'ram' },
-        { start: 0x0n, end: 0x1000n, type: 'ram' },
-        { start: 0x1000n, end: 0x2800n, type: 'ram' },
-        { start: 0x3000n, end: 0x4000n, type: 'reserved' },
+        { ...range(0x2000n, 0x3000n), type: 'ram' },
+        { ...range(0x0n, 0x1000n), type: 'ram' },
+        { ...range(0x1000n, 0x2800n), type: 'ram' },
+        { ...range(0x3000n, 0x4000n), type: 'reserved' },
       ]),
       [
         { start: 0x0n, end: 0x3000n, type: 'ram' },
@@ -91,18 +91,9 @@ describe('range arithmetic', () => {
     );
   });
   it('subtracts holes, splitting ranges', () => {
-    assert.deepEqual(
-      subtractRanges(
-        [{ start: 0n, end: 100n }],
-        [
-          { start: 10n, end: 20n },
-          { start: 90n, end: 200n },
-        ],
-      ),
-      [
-        { start: 0n, end: 10n },
-        { start: 20n, end: 90n },
-      ],
-    );
+    assert.deepEqual(subtractRanges([range(0n, 100n)], [range(10n, 20n), range(90n, 200n)]), [
+      { start: 0n, end: 10n },
+      { start: 20n, end: 90n },
+    ]);
   });
 });

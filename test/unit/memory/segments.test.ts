@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LayoutError } from '../../../src/errors.js';
 import { KEXEC_SEGMENT_MAX, validateSegments } from '../../../src/kexec/memory/segments.js';
+import { range } from '../../../src/range.js';
 import type { KexecSegment } from '../../../src/sys/types.js';
 
 const seg = (mem: number, memsz: number, bufsz = 0): KexecSegment => ({
@@ -33,7 +34,7 @@ describe('validateSegments (sanity_check_segment_list)', () => {
       ));
   }
   it('with a crash region, refuses segments outside it', () => {
-    const crash = [{ start: 0x70000000n, end: 0x78000000n }];
+    const crash = [range(0x70000000n, 0x78000000n)];
     validateSegments([seg(0x70000000, 0x1000)], { within: crash });
     assert.throws(
       () => validateSegments([seg(0x6ffff000, 0x2000)], { within: crash }),

@@ -89,7 +89,7 @@ describe('hints', () => {
     'EADDRNOTAVAIL',
     'ENOSYS',
   ];
-  it('exist for every kexec_file_load errno of the research table', () => {
+  it('exist for every errno kernel/kexec_file.c can return from kexec_file_load', () => {
     for (const e of fileLoad) assert.ok(errnoHint('kexec_file_load', e), e);
   });
   it('exist for every kexec_load errno', () => {

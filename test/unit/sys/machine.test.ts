@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { FakeSys } from '../../../src/sys/fake.js';
+import { crashKernelRanges, parseIomem } from '../../../src/sys/iomem.js';
 import {
-  parseIomemCrash,
   parseKernelConfig,
   readCrashKernel,
   readKernelConfig,
@@ -40,10 +40,19 @@ describe('machine readers', () => {
     assert.equal(readKernelConfig(new FakeSys()), undefined);
   });
   it('finds Crash kernel ranges at any depth and sizes them', () => {
-    assert.deepEqual(parseIomemCrash(IOMEM), [
-      { start: 0x2b000000n, end: 0x3affffffn },
-      { start: 0x7f000000n, end: 0x7fffffffn },
-    ]);
+    // half-open: /proc/iomem's inclusive 2b000000-3affffff (struct resource's end) is [0x2b000000, 0x3b000000)
+    assert.deepEqual(
+      crashKernelRanges(parseIomem(IOMEM)).map(({ start, end, depth, hidden }) => [
+        start,
+        end,
+        depth,
+        hidden,
+      ]),
+      [
+        [0x2b000000n, 0x3b000000n, 1, false],
+        [0x7f000000n, 0x80000000n, 1, false],
+      ],
+    );
     const c = readCrashKernel(
       new FakeSys({ files: { '/proc/iomem': IOMEM, '/proc/cmdline': 'ro crashkernel=272M' } }),
     );

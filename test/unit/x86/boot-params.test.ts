@@ -11,6 +11,7 @@ import {
   SetupDataHeader,
 } from '../../../src/kexec/x86/boot-params.js';
 import { decodeSetupData, encodeE820, encodeSetupData } from '../../../src/kexec/x86/setup-data.js';
+import { range } from '../../../src/range.js';
 
 describe('struct boot_params table', () => {
   it('has the documented offsets (zero-page.rst, bootparam.h)', () => {
@@ -85,8 +86,7 @@ describe('struct boot_params table', () => {
 describe('e820 and setup_data', () => {
   it('puts 128 entries in the zero page and the rest in SETUP_E820_EXT', () => {
     const ranges = Array.from({ length: 130 }, (_, i) => ({
-      start: BigInt(i) * 0x200000n,
-      end: BigInt(i) * 0x200000n + 0x100000n,
+      ...range(BigInt(i) * 0x200000n, BigInt(i) * 0x200000n + 0x100000n),
       type: i % 2 ? ('reserved' as const) : ('ram' as const),
     }));
     const e = encodeE820(ranges);
