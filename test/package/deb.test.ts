@@ -165,7 +165,7 @@ describe('kexec-ts .deb', () => {
     );
     assert.equal(conffiles, '/etc/kexec-ts/kdump.conf\n');
     const control = execFileSync('dpkg-deb', ['-f', deb.path, 'Depends'], { encoding: 'utf8' });
-    assert.match(control, /^nodejs \(>= 18\.19~\), libzstd1, libc6 \(>= 2\.\d+\)/);
+    assert.match(control, /^nodejs \(>= 18\.19~\), libzstd1, liblzo2-2, libc6 \(>= 2\.\d+\)/);
   });
 });
 
