@@ -142,6 +142,12 @@ export function manPages(man: string | string[] | undefined): { src: string; des
   });
 }
 
+/** The shell completions the build generates (scripts/build-shell-files.ts) and where the package puts them. */
+export const COMPLETIONS = [
+  { src: 'dist/completion/kexec-ts.bash', dest: '/usr/share/bash-completion/completions/kexec-ts' },
+  { src: 'dist/completion/_kexec-ts', dest: '/usr/share/zsh/vendor-completions/_kexec-ts' },
+] as const;
+
 /** dpkg's Installed-Size: KiB, each file's size rounded up, each directory and link counting 1. */
 function installedSize(root: string): number {
   let kib = 0;
@@ -224,6 +230,8 @@ export function buildDeb(outDir = join(ROOT, 'dist/deb')): DebResult {
       write(root, `${DOC_DIR}/${d}.gz`, gzip(readFileSync(join(ROOT, 'docs', d))));
     // Man pages: those package.json's `man` field lists (generated from the command tables).
     for (const m of manPages(pkg.man)) write(root, m.dest, gzip(readFileSync(join(ROOT, m.src))));
+    // Shell completions (generated from the same tables), where bash-completion and zsh look for them.
+    for (const c of COMPLETIONS) write(root, c.dest, readFileSync(join(ROOT, c.src)));
 
     const objects = walk(root)
       .map((p) => relative(root, p))

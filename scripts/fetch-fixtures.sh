@@ -14,7 +14,8 @@
 #
 # Also installs liblzo2-2, cpio and binutils when missing: the unit tests load the system's liblzo2.so.2 as
 # `vmcore save -l` does (src/sys/liblzo2.ts), and must not pass on a machine without it by testing only the
-# JS fallback; cpio and objcopy build the UKI fixture.
+# JS fallback; cpio and objcopy build the UKI fixture. zsh and groff-base: the unit tests run the zsh
+# completion and check the man pages with groff, as they are generated from the command tables.
 #
 # arm64 and riscv64 packages come from trixie (riscv64 is not a bookworm architecture) through a
 # private apt state directory, so the machine's apt configuration and architectures stay untouched.
@@ -36,8 +37,9 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 # - cpio and binutils: the UKI fixture's initrd and sections below (a fresh Debian 12 has neither);
 # - busybox-static: the capture initramfs tests run its sh and pack it;
 # - zstd: the reference decoder the zstd tests compare with.
-# - sbsigntool: test/unit/formats/authenticode.test.ts re-signs the real kernels with sbsign/sbattach.
-bash scripts/apt-install-missing.sh fetch-fixtures liblzo2-2 cpio binutils busybox-static zstd sbsigntool
+# - sbsigntool: test/unit/formats/authenticode.test.ts re-signs the real kernels with sbsign/sbattach;
+# - zsh and groff-base: the completion tests run zsh, the man page tests run groff -ww.
+bash scripts/apt-install-missing.sh fetch-fixtures liblzo2-2 cpio binutils busybox-static zstd sbsigntool zsh groff-base
 
 # A private apt for foreign architectures (trixie main, arm64 + riscv64), set up on first use.
 FOREIGN_APT=()

@@ -93,6 +93,11 @@ export interface Command {
   readonly helpNow?: () => string;
   /** run() checks the operand count itself (kexec-ts' own kexec-tools surface, resolveInvocation). */
   readonly ownOperands?: boolean;
+  /**
+   * The exit status of an error in this command or below, where it differs from report.ts' exitCodeFor()
+   * (undefined: that one). The deepest command that has one decides.
+   */
+  readonly exitFor?: (err: unknown) => number | undefined;
   /** Absent for a group: then the first word names a subcommand. */
   readonly run?: Erased;
 }

@@ -6,8 +6,7 @@ import type { Sys } from '../sys/types.js';
 import type { CommandContext } from './command.js';
 import { exitCodeFor, reportError } from './report.js';
 import { ROOT } from './root.js';
-import { jsonAsked, runCommand } from './run-command.js';
-import { LEGACY } from './subcommands.js';
+import { type ErrorFormat, jsonAsked, runCommand } from './run-command.js';
 
 export interface MainContext {
   sys?: Sys;
@@ -23,14 +22,14 @@ async function defaultSys(): Promise<Sys> {
 export async function main(argv: readonly string[], ctx: MainContext = {}): Promise<number> {
   const io = ctx.io ?? processIo;
   const getSys = async () => ctx.sys ?? (await defaultSys());
-  const format = { json: jsonAsked(argv) };
+  const format: ErrorFormat = { json: jsonAsked(argv) };
   try {
-    const legacy = argv[0] === undefined ? undefined : LEGACY[argv[0]];
-    if (legacy) return await legacy(argv.slice(1), { io, getSys });
     const run = { io, getSys, ...(ctx.writeFile ? { writeFile: ctx.writeFile } : {}) };
     return await runCommand(ROOT, argv, run, [], format);
   } catch (err) {
     reportError(err, io, format.json);
-    return err instanceof KexecError || err instanceof Error ? exitCodeFor(err) : 1;
+    return (
+      format.exitFor?.(err) ?? (err instanceof KexecError || err instanceof Error ? exitCodeFor(err) : 1)
+    );
   }
 }

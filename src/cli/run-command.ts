@@ -10,6 +10,8 @@ import { commandValues } from './values.js';
 /** How an error should be reported: as JSON when the command that failed was asked for JSON. */
 export interface ErrorFormat {
   json: boolean;
+  /** Command.exitFor of the deepest command reached that has one. */
+  exitFor?: (err: unknown) => number | undefined;
 }
 
 /** Before a parse succeeds, `--json` is taken as asked for when it stands before any `--`. */
@@ -26,6 +28,7 @@ export async function runCommand(
   format: ErrorFormat = { json: jsonAsked(argv) },
 ): Promise<number> {
   const prog = path.join(' ');
+  if (cmd.exitFor) format.exitFor = cmd.exitFor;
   const first = argv[0];
   const sub = first === undefined ? undefined : cmd.subcommands.find((s) => s.name === first);
   if (sub) return runCommand(sub, argv.slice(1), ctx, [...path, sub.name], format);

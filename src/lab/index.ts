@@ -1,5 +1,5 @@
 // Public surface of the lab for the CLI dispatcher and tests.
-export { LAB_HELP, type LabOut, labCommand } from './command.js';
+export { labBootCommand, labBuildCommand, labDemoCommand, labSetupCommand } from './command.js';
 export { type BootEvent, GuestConsole, type RunResult, type TranscriptLine } from './console.js';
 export { type CrashTool, fetchCrashTool, runCrash } from './crash-tool.js';
 export { type DemoResult, formatDemo, labDemo, type Timeline } from './demo.js';

@@ -100,12 +100,10 @@ const ALLOWED_LEFTOVER = /^(var\/lib\/dpkg\/|var\/lib\/apt\/|var\/log\/|var\/cac
 
 /**
  * lintian's tags on the package, each explained in docs/packaging.md ("lintian"); the upstream addons'
- * tags are overridden (packaging/deb/lintian-overrides) and must stay so. no-manual-page goes when the
- * man pages land.
+ * tags are overridden (packaging/deb/lintian-overrides) and must stay so.
  */
 const EXPECTED_LINTIAN = [
   'I: kexec-ts: package-supports-alternative-init-but-no-init.d-script [usr/lib/systemd/system/kexec-ts-kdump.service]',
-  'W: kexec-ts: no-manual-page [usr/sbin/kexec-ts]',
 ];
 
 describe('kexec-ts .deb', () => {
@@ -137,6 +135,14 @@ describe('kexec-ts .deb', () => {
       './etc/kexec-ts/kdump.conf',
       './usr/share/doc/kexec-ts/copyright',
       './usr/share/doc/kexec-ts/changelog.gz',
+      './usr/share/man/man8/kexec-ts.8.gz',
+      './usr/share/man/man8/kexec-ts-vmcore.8.gz',
+      './usr/share/man/man8/kexec-ts-kdump.8.gz',
+      './usr/share/man/man1/kexec-ts-inspect.1.gz',
+      './usr/share/man/man1/kexec-ts-lab.1.gz',
+      './usr/share/man/man8/kexec-ts-verify.8.gz',
+      './usr/share/bash-completion/completions/kexec-ts',
+      './usr/share/zsh/vendor-completions/_kexec-ts',
     ])
       assert.ok(paths.includes(p), p);
     // Native code for this machine only: one koffi, glibc builds, no other architecture or musl.
@@ -160,7 +166,7 @@ describe('kexec-ts .deb', () => {
     );
     assert.equal(conffiles, '/etc/kexec-ts/kdump.conf\n');
     const control = execFileSync('dpkg-deb', ['-f', deb.path, 'Depends'], { encoding: 'utf8' });
-    assert.match(control, /^nodejs \(>= 18\.19~\), libzstd1, libc6 \(>= 2\.\d+\)/);
+    assert.match(control, /^nodejs \(>= 18\.19~\), libzstd1, liblzo2-2, libc6 \(>= 2\.\d+\)/);
   });
 });
 
@@ -205,6 +211,17 @@ for (const { suite, node } of SUITES) {
       assert.match(sh('kexec-ts --version'), new RegExp(`^kexec-ts ${deb.version.replace(/\./g, '\\.')} `));
       assert.match(sh('kexec-ts --help'), /^Usage: kexec-ts /m);
       assert.equal(sh('command -v kexec-ts').trim(), '/usr/sbin/kexec-ts');
+    });
+
+    it('the man pages and the bash completion are where man and bash-completion look', () => {
+      assert.match(sh('zcat /usr/share/man/man8/kexec-ts.8.gz'), /^\.TH KEXEC\\-TS 8 /);
+      assert.match(sh('zcat /usr/share/man/man8/kexec-ts-vmcore.8.gz'), /^\\fB\\-\\-non\\-mmap\\fR$/m);
+      const complete = (words: string) =>
+        sh(
+          `bash -c '. /usr/share/bash-completion/completions/kexec-ts; COMP_WORDS=(${words}); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); _kexec_ts; echo "\${COMPREPLY[*]}"'`,
+        ).trim();
+      assert.equal(complete('kexec-ts vmcore s'), 'save');
+      assert.equal(complete('kexec-ts kdump build-initrd --compress z'), 'zstd');
     });
 
     it('doctor --json reports on this machine as a chroot shows it', () => {

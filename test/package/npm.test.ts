@@ -5,7 +5,15 @@
 // Needs npm and the registry (the tarball's dependencies). Run: npm run test:package.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -52,6 +60,17 @@ describe('npm package', () => {
         `koffi-linux-${process.arch}`,
       ),
     );
+  });
+
+  it("links the man pages of package.json's man field into PREFIX/share/man; ships the completions", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { man: string[] };
+    for (const page of pkg.man) {
+      const [, name, section] = /([^/]+\.(\d))$/.exec(page)!;
+      const linked = join(prefix, `share/man/man${section}`, name!);
+      assert.equal(readFileSync(linked, 'utf8'), readFileSync(join(ROOT, page), 'utf8'), linked);
+    }
+    for (const f of ['kexec-ts.bash', '_kexec-ts'])
+      assert.ok(existsSync(join(prefix, 'lib/node_modules/kexec-ts/dist/completion', f)), f);
   });
 
   for (const [major, node] of Object.entries(SUITE_NODES)) {

@@ -3,6 +3,9 @@
 import type { Command } from '../command.js';
 import { DOCTOR } from './doctor.js';
 import { INSPECT } from './inspect.js';
+import { KDUMP } from './kdump.js';
+import { LAB } from './lab.js';
 import { VERIFY } from './verify.js';
+import { VMCORE } from './vmcore.js';
 
-export const COMMANDS: readonly Command[] = [INSPECT, VERIFY, DOCTOR];
+export const COMMANDS: readonly Command[] = [INSPECT, VERIFY, DOCTOR, VMCORE, KDUMP, LAB];

@@ -1,5 +1,5 @@
-// `kexec-ts vmcore save [SRC] DEST [-d LEVEL] [-c|-l|-p|-z|-E] [-F] [--force] [--json] [--no-dmesg] [--non-mmap]`.
-// Options as makedumpfile names them. Without -c, -l, -p, -z, -d or -F the ELF is copied as before (-E);
+// `kexec-ts vmcore save [SRC] DEST [OPTIONS]` (its table: src/cli/commands/vmcore-save.ts), options as
+// makedumpfile names them. Without -c, -l, -p, -z, -d or -F the ELF is copied as before (-E);
 // -E with -d writes a filtered ELF; otherwise the output is kdump-compressed. DEST `-` writes the
 // flattened format to stdout. The kernel log is extracted first to DEST.dmesg, so it survives a dump
 // that fails half way. The source (/proc/vmcore or a copy) is read through mmap windows unless
@@ -13,111 +13,12 @@ import { formatKernelLog, readKernelLog } from '../dmesg/index.js';
 import { openFileReader } from '../file-reader.js';
 import { saveElfVmcore } from '../save.js';
 import { openElfVmcore } from '../vmcore-elf.js';
+import type { SaveArgs } from './args.js';
 import { writeFilteredElf } from './elf-writer.js';
-import type { Compression } from './kdump-writer.js';
 import { progressReporter } from './progress.js';
 import { openFileSink, openFlatSink, type Sink, syncDir, tempNameFor } from './sink.js';
 
-export interface SaveArgs {
-  src: string;
-  dest: string;
-  level: number | undefined;
-  compression: Compression;
-  elf: boolean;
-  flat: boolean;
-  force: boolean;
-  json: boolean;
-  dmesg: boolean;
-  /** false: read() only (--non-mmap); true: mmap windows (a regular file or /proc/vmcore). */
-  mmap: boolean;
-  /** --split: the destination files, in pfn order (dest is the first; its .dmesg gets the log). */
-  parts?: string[];
-}
-
-export function parseSaveArgs(argv: string[], json: boolean, force: boolean): SaveArgs {
-  const pos: string[] = [];
-  const a: SaveArgs = {
-    src: '/proc/vmcore',
-    dest: '',
-    level: undefined,
-    compression: 'none',
-    elf: false,
-    flat: false,
-    force,
-    json,
-    dmesg: true,
-    mmap: true,
-  };
-  let kdump = false;
-  let leveled = false;
-  let split = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '-d' || arg.startsWith('-d') || arg.startsWith('--dump-level')) {
-      const v = arg === '-d' || arg === '--dump-level' ? argv[++i] : arg.replace(/^(-d|--dump-level=)/, '');
-      const n = Number(v);
-      if (v === undefined || !/^\d+$/.test(v) || n > 31) {
-        throw new UsageError(`vmcore save: bad dump level '${v ?? ''}'`, { hint: '-d takes 0 to 31' });
-      }
-      a.level = n;
-      leveled = true;
-    } else if (arg === '-c') {
-      a.compression = 'zlib';
-      kdump = true;
-    } else if (arg === '-z' || arg === '--zstd') {
-      a.compression = 'zstd';
-      kdump = true;
-    } else if (arg === '-l' || arg === '-p') {
-      a.compression = arg === '-l' ? 'lzo' : 'snappy';
-      kdump = true;
-    } else if (arg === '-E') a.elf = true;
-    else if (arg === '-F') a.flat = kdump = true;
-    else if (arg === '--kdump') kdump = true;
-    else if (arg === '--no-dmesg') a.dmesg = false;
-    else if (arg === '--non-mmap') a.mmap = false;
-    else if (arg === '--split') split = kdump = true;
-    else if (arg.startsWith('-') && arg !== '-')
-      throw new UsageError(`vmcore save: unrecognized option '${arg}'`);
-    else pos.push(arg);
-  }
-  if (pos.length === 0) {
-    throw new UsageError('vmcore save: no destination given', {
-      hint: 'kexec-ts vmcore save -d 1 -c /var/crash/vmcore',
-    });
-  }
-  if (split) {
-    // makedumpfile --split VMCORE DUMPFILE1 DUMPFILE2 [...]: the source is not optional there.
-    if (pos.length < 3 || pos.slice(1).includes('-')) {
-      throw new UsageError('vmcore save --split takes SRC and two or more destination files', {
-        hint: 'kexec-ts vmcore save --split -d 31 -l /proc/vmcore /var/crash/part1 /var/crash/part2',
-      });
-    }
-    if (a.elf || a.flat) throw new UsageError('vmcore save --split writes kdump-compressed files only');
-    a.parts = pos.slice(1);
-    pos.splice(2);
-  }
-  if (pos.length > 2) throw new UsageError(`vmcore save: unexpected argument '${pos[2]}'`);
-  a.dest = pos.at(-1)!;
-  if (pos.length === 2) a.src = pos[0]!;
-  if (a.elf && kdump) {
-    throw new UsageError('vmcore save: -E writes ELF, which cannot be compressed or flattened', {
-      hint: '-E takes -d only; drop -c/-l/-p/-z/-F/--kdump',
-    });
-  }
-  if (leveled && !a.elf) kdump = true;
-  if (a.dest === '-' && !a.flat) a.flat = kdump = true;
-  if (a.dest === '-' && a.elf) throw new UsageError('vmcore save: ELF output to stdout is not supported');
-  if (!kdump) a.elf = true;
-  return a;
-}
-
-export async function saveCommand(
-  argv: string[],
-  io: Io & { isTTY?: boolean },
-  json: boolean,
-  force: boolean,
-): Promise<number> {
-  const a = parseSaveArgs(argv, json, force);
+export async function saveCommand(a: SaveArgs, io: Io & { isTTY?: boolean }): Promise<number> {
   const toStdout = a.dest === '-';
   if (!toStdout && a.flat) {
     throw new UsageError('vmcore save: -F writes to stdout', {

@@ -6,9 +6,9 @@ import { UsageError } from '../../errors.js';
 import { PAGE_COMPRESSIONS, type PageCompression } from '../compressed/codec.js';
 import { DL_CACHE, DL_CACHE_PRIVATE, DL_USER, majorMinor, VERIFIED_KERNELS } from '../filter/rules.js';
 
-export const CONFIG_PATH = '/etc/kexec-ts/kdump.conf';
-/** Where `kdump build-initrd` writes by default and where `kdump load` looks for the capture initramfs. */
-export const DEFAULT_INITRD = '/var/lib/kexec-ts/kdump-initrd.img';
+import { CONFIG_PATH, DEFAULT_INITRD } from './paths.js';
+
+export { CONFIG_PATH, DEFAULT_INITRD };
 /**
  * Added to the capture kernel's command line. irqpoll, nr_cpus=1 and reset_devices are what every distro
  * passes (kdump-tools' kdump-config and kdump-utils' kdumpctl); usbcore.nousb is kdump-tools' addition

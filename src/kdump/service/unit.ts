@@ -5,10 +5,9 @@ import { chmodSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateError } from '../../errors.js';
 
-export const UNIT_NAME = 'kexec-ts-kdump.service';
-export const SYSTEMD_DIR = '/etc/systemd/system';
-export const SYSV_NAME = 'kexec-ts-kdump';
-export const SYSV_DIR = '/etc/init.d';
+import { SYSTEMD_DIR, SYSV_DIR, SYSV_NAME, UNIT_NAME } from './paths.js';
+
+export { SYSTEMD_DIR, SYSV_DIR, SYSV_NAME, UNIT_NAME };
 
 /** `NODE ENTRY` as one command prefix; refused if a path would need quoting in either format. */
 export function kexecTsCommand(node: string, entry: string): string {

@@ -156,3 +156,21 @@ describe('--json is an option, not a word anywhere in argv', () => {
     assert.equal(JSON.parse(json.err).error.code, 'E_FILE');
   });
 });
+
+describe('Command.exitFor', () => {
+  it('lab keeps its statuses: 2 for bad usage at every level, the usual 1 elsewhere', async () => {
+    for (const [argv, code] of [
+      [['lab', 'frob'], 2],
+      [['lab', 'setup', '--bogus'], 2],
+      [['lab', 'demo', 'extra'], 2],
+      [['lab'], 1],
+      [['vmcore', 'frob'], 1],
+    ] as const) {
+      const io = captureIo();
+      const sys = new FakeSys({});
+      assert.equal(await main(argv, { io, sys }), code, argv.join(' '));
+      if (argv.length > 1) assert.match(io.err, /^kexec-ts: (lab|vmcore)/, argv.join(' '));
+      assert.deepEqual(sys.calls, [], argv.join(' '));
+    }
+  });
+});

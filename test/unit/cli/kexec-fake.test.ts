@@ -307,13 +307,13 @@ describe('help and version', () => {
     for (const [argv, want] of [
       [['vmcore', 'save', '--help'], /^Usage: kexec-ts vmcore save \[SRC\] DEST/],
       [['vmcore', 'save', '-d', '31', '-h'], /--non-mmap +read SRC with read\(\)/],
-      [['vmcore', 'info', '--help'], /^Usage: kexec-ts vmcore COMMAND/],
+      [['vmcore', 'info', '--help'], /^Usage: kexec-ts vmcore info \[FILE\] \[--json\]\n/],
       [['vmcore', 'dmesg', '-h'], /dmesg \[FILE\] \[--json\]/],
-      [['kdump', 'save', '--help'], /^Usage: kexec-ts kdump COMMAND/],
-      [['kdump', 'status', '-h'], /^Usage: kexec-ts kdump COMMAND/],
+      [['kdump', 'save', '--help'], /^Usage: kexec-ts kdump save \[OPTIONS\]\n/],
+      [['kdump', 'status', '-h'], /^Usage: kexec-ts kdump status \[--config FILE\] \[--json\]\n/],
       [['doctor', '--help'], /^Usage: kexec-ts doctor \[--json\]/],
       [['inspect', '-h'], /^Usage: kexec-ts inspect FILE/],
-      [['lab', 'setup', '--help'], /^Usage: kexec-ts lab COMMAND/],
+      [['lab', 'setup', '--help'], /^Usage: kexec-ts lab setup \[--kernel PKG\]\n/],
     ] as const) {
       const sys = machine();
       const r = await run(sys, ...argv);

@@ -12,6 +12,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { parseSaveArgs } from '../../../src/cli/commands/vmcore-save.js';
 import { main } from '../../../src/cli/main.js';
 import { UsageError } from '../../../src/errors.js';
 import {
@@ -29,7 +30,6 @@ import {
 } from '../../../src/kdump/compressed/layout.js';
 import { openKdumpFile } from '../../../src/kdump/compressed/reader.js';
 import { bytesReader } from '../../../src/kdump/reader.js';
-import { parseSaveArgs } from '../../../src/kdump/save/command.js';
 import { writeKdumpCompressed } from '../../../src/kdump/save/kdump-writer.js';
 import { PhysMemory } from '../../../src/kdump/save/phys.js';
 import { openFileSink, openFlatSink, unflatten } from '../../../src/kdump/save/sink.js';
