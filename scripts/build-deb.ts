@@ -39,7 +39,8 @@ const DOC_DIR = '/usr/share/doc/kexec-ts';
 const UNIT_DIR = '/usr/lib/systemd/system';
 
 /**
- * Files of an npm package that the program never reads at run time: documentation, types, sources, tests,
+ * Files of an npm package that the program never reads at run time: documentation (tslib ships its own as
+ * HTML and a CopyrightNotice.txt), types, sources, tests,
  * musl builds, license files (their texts are in the package's copyright file, policy 12.5), and the
  * package's own commands (`bin`: kexec-ts calls none of them).
  */
@@ -54,8 +55,8 @@ function unusedIn(dir: string): (rel: string) => boolean {
     const base = rel.split('/').pop()!;
     return (
       bins.has(rel) ||
-      /^(license|licence|copying)/i.test(base) ||
-      /\.(d\.ts|d\.mts|d\.cts|map|md|markdown|ts)$/i.test(base) ||
+      /^(license|licence|copying|copyrightnotice)/i.test(base) ||
+      /\.(d\.ts|d\.mts|d\.cts|map|md|markdown|ts|html?)$/i.test(base) ||
       /^(changelog|readme|history|authors)/i.test(base) ||
       /(^|\/)(test|tests|doc|docs|typings|example|examples)(\/|$)/.test(rel) ||
       // Prebuilt binaries for musl: Debian is glibc (the addon loaders pick the glibc file there).
