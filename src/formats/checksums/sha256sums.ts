@@ -73,7 +73,12 @@ export function parseReleaseSha256(text: string, source = 'Release'): Map<string
     if (!inField || line.trim() === '') continue;
     const parts = line.trim().split(/\s+/);
     const [hex, size, path] = parts;
-    if (parts.length !== 3 || hex === undefined || !HEX64.test(hex.toLowerCase()) || !/^\d+$/.test(size ?? ''))
+    if (
+      parts.length !== 3 ||
+      hex === undefined ||
+      !HEX64.test(hex.toLowerCase()) ||
+      !/^\d+$/.test(size ?? '')
+    )
       throw new FormatError(`${source}: bad SHA256 line "${line.trim()}"`, 'release');
     out.set(path as string, { sha256: hex.toLowerCase(), size: Number(size) });
   }

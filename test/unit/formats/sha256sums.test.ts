@@ -14,6 +14,7 @@ import {
   parseReleaseSha256,
   parseSha256Sums,
 } from '../../../src/formats/checksums/sha256sums.js';
+import { SignatureError, verifyInRelease } from '../../../src/formats/checksums/inrelease.js';
 
 const root = new URL('../../../../', import.meta.url);
 const inRelease = readFileSync(new URL('test/fixtures/debian/bookworm_InRelease', root), 'utf8');
@@ -68,4 +69,30 @@ test('sha256sum-written ./path lists: match, flipped byte, missing entry', () =>
 test('malformed lines are FormatErrors, not silently skipped', () => {
   assert.throws(() => parseSha256Sums('abc  ./x\n'), { code: 'E_FORMAT' });
   assert.throws(() => parseReleaseSha256('SHA256:\n deadbeef 12 main/x\n'), { code: 'E_FORMAT' });
+});
+
+test('bookworm InRelease verifies against debian-archive-keyring; a changed hash or foreign key fails', async () => {
+  const keyring = new Uint8Array(
+    readFileSync(new URL('test/fixtures/debian/debian-archive-keyring.gpg', root)),
+  );
+  const signed = await verifyInRelease(inRelease, keyring, 'bookworm InRelease');
+  const entry = parseReleaseSha256(signed).get('main/installer-amd64/current/images/SHA256SUMS');
+  assert.equal(
+    entry?.sha256,
+    parseReleaseSha256(inRelease).get('main/installer-amd64/current/images/SHA256SUMS')?.sha256,
+  );
+  const target = entry?.sha256 as string;
+  const tampered = inRelease.replace(target, `${target.slice(0, 63)}${target.endsWith('0') ? '1' : '0'}`);
+  await assert.rejects(verifyInRelease(tampered, keyring, 'bookworm InRelease'), (e: unknown) => {
+    return (
+      e instanceof SignatureError &&
+      e.code === 'E_OPENPGP_SIGNATURE' &&
+      e.message.includes('bookworm InRelease')
+    );
+  });
+  const body = inRelease.slice(
+    inRelease.indexOf('\n\n') + 2,
+    inRelease.indexOf('-----BEGIN PGP SIGNATURE-----'),
+  );
+  await assert.rejects(verifyInRelease(body, keyring), SignatureError);
 });
