@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { SignatureError, verifyInRelease } from '../../../src/formats/checksums/inrelease.js';
 import {
   ChecksumMismatchError,
   ChecksumMissingError,
@@ -14,7 +15,6 @@ import {
   parseReleaseSha256,
   parseSha256Sums,
 } from '../../../src/formats/checksums/sha256sums.js';
-import { SignatureError, verifyInRelease } from '../../../src/formats/checksums/inrelease.js';
 
 const root = new URL('../../../../', import.meta.url);
 const inRelease = readFileSync(new URL('test/fixtures/debian/bookworm_InRelease', root), 'utf8');
