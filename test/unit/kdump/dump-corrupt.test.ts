@@ -20,7 +20,6 @@ import { openDump } from '../../../src/kdump/dump.js';
 import { summarizeVmcore } from '../../../src/kdump/info.js';
 import { bytesReader } from '../../../src/kdump/reader.js';
 import { writeKdumpCompressed } from '../../../src/kdump/save/kdump-writer.js';
-import type { Sink } from '../../../src/kdump/save/sink.js';
 import { openElfVmcore } from '../../../src/kdump/vmcore-elf.js';
 import { captureIo } from '../../../src/sys/io.js';
 import {
@@ -30,33 +29,13 @@ import {
   SynthMemory,
   writeLocklessLog,
 } from '../../helpers/build-vmcore.js';
+import { memorySink } from '../../helpers/memory-sink.js';
 
 const PS = 4096;
 /** Elf64_Ehdr is 64 bytes, Elf64_Phdr 56 (gABI); buildVmcore writes PT_NOTE, text and RAM PT_LOADs. */
 const PHDR = (i: number, field: number) => 64 + i * 56 + field;
 const P_OFFSET = 8;
 const P_FILESZ = 32;
-
-function memorySink(): Sink & { bytes(): Uint8Array } {
-  let buf = new Uint8Array(1 << 20);
-  let size = 0;
-  return {
-    written: 0,
-    stream: false,
-    pwrite(data, offset) {
-      if (offset + data.byteLength > buf.byteLength) {
-        const next = new Uint8Array(Math.max(buf.byteLength * 2, offset + data.byteLength));
-        next.set(buf);
-        buf = next;
-      }
-      buf.set(data, offset);
-      size = Math.max(size, offset + data.byteLength);
-    },
-    commit() {},
-    abort: () => undefined,
-    bytes: () => buf.slice(0, size),
-  };
-}
 
 function vmcore(): { bytes: Uint8Array } {
   const mem = new SynthMemory();

@@ -26,7 +26,7 @@ import { summarizeVmcore } from '../../../src/kdump/info.js';
 import { bytesReader } from '../../../src/kdump/reader.js';
 import { writeKdumpCompressed } from '../../../src/kdump/save/kdump-writer.js';
 import { PhysMemory } from '../../../src/kdump/save/phys.js';
-import { openFlatSink, type Sink } from '../../../src/kdump/save/sink.js';
+import { openFlatSink } from '../../../src/kdump/save/sink.js';
 import { ElfVmcore, openElfVmcore, START_KERNEL_MAP } from '../../../src/kdump/vmcore-elf.js';
 import {
   buildVmcore,
@@ -36,30 +36,9 @@ import {
   SynthMemory,
   writeLocklessLog,
 } from '../../helpers/build-vmcore.js';
+import { memorySink } from '../../helpers/memory-sink.js';
 
 const PS = 4096;
-
-/** A Sink that keeps the file in memory. */
-function memorySink(): Sink & { bytes(): Uint8Array } {
-  let buf = new Uint8Array(1 << 20);
-  let size = 0;
-  return {
-    written: 0,
-    stream: false,
-    pwrite(data, offset) {
-      if (offset + data.byteLength > buf.byteLength) {
-        const next = new Uint8Array(Math.max(buf.byteLength * 2, offset + data.byteLength));
-        next.set(buf);
-        buf = next;
-      }
-      buf.set(data, offset);
-      size = Math.max(size, offset + data.byteLength);
-    },
-    commit() {},
-    abort: () => undefined,
-    bytes: () => buf.slice(0, size),
-  };
-}
 
 type Mapping = '4k' | '2m' | '5level';
 /** x86_64 page tables in the kernel-text part of memory mapping the direct map (PAGE_OFFSET) of RAM. */
