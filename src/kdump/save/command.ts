@@ -4,7 +4,7 @@
 // flattened format to stdout. The kernel log is extracted first to DEST.dmesg, so it survives a dump
 // that fails half way. The source (/proc/vmcore or a copy) is read through mmap windows unless
 // --non-mmap (makedumpfile's option name) asks for read().
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, type Stats, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { type Io, processIo } from '../../sys/io.js';
@@ -28,8 +28,18 @@ export async function saveCommand(a: SaveArgs, io: Io & { isTTY?: boolean }): Pr
   const dmesgPath = `${a.dest}.dmesg`;
   // A codec this runtime lacks (zstd on an old Node.js without libzstd) stops the save before any file.
   requirePageCodec(a.compression);
-  for (const d of a.parts ?? [a.dest]) {
-    if (!toStdout && !a.force && existsSync(d)) {
+  const source = statOrUndefined(a.src);
+  for (const d of toStdout ? [] : [...(a.parts ?? [a.dest]), dmesgPath]) {
+    const dest = statOrUndefined(d);
+    if (dest === undefined) continue;
+    // Same device and inode: DEST is SRC itself, through a symlink or a hard link. --force would replace
+    // the only copy of the dump with a half-written one, so it is refused before anything is written.
+    if (source !== undefined && dest.dev === source.dev && dest.ino === source.ino) {
+      throw new UsageError(`vmcore save: ${d} is the source ${a.src}`, {
+        hint: 'write the dump to another file; the source would be lost',
+      });
+    }
+    if (!a.force && d !== dmesgPath) {
       throw new UsageError(`vmcore save: ${d} exists`, { hint: 'choose a new name, or pass --force' });
     }
   }
@@ -156,5 +166,14 @@ export async function saveCommand(a: SaveArgs, io: Io & { isTTY?: boolean }): Pr
     }
   } finally {
     reader.close();
+  }
+}
+
+/** stat(2), following symlinks; undefined when the path does not exist (or cannot be reached). */
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
   }
 }

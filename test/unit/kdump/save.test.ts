@@ -1,5 +1,15 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  linkSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -70,5 +80,33 @@ describe('vmcore save', () => {
     const again = captureIo();
     assert.equal(await main(['vmcore', 'save', src, join(dir, 'd.elf')], { io: again }), 1);
     assert.match(again.err, /exists/);
+  });
+
+  it('--force with DEST the source itself (same path, symlink, hard link, or SRC as DEST.dmesg) is refused and writes nothing', async () => {
+    const src = join(dir, 'only-copy.elf');
+    writeFileSync(src, elf);
+    symlinkSync(src, join(dir, 'via-symlink.elf'));
+    linkSync(src, join(dir, 'via-hardlink.elf'));
+    writeFileSync(join(dir, 'dm.elf'), elf);
+    const cases: [string, string, string[]][] = [
+      [src, src, []],
+      [src, join(dir, 'via-symlink.elf'), []],
+      [src, join(dir, 'via-hardlink.elf'), []],
+      [src, src, ['-d', '31', '-c']],
+      [join(dir, 'dm.elf.dmesg'), join(dir, 'dm.elf'), []],
+    ];
+    writeFileSync(join(dir, 'dm.elf.dmesg'), elf);
+    for (const [from, to, opts] of cases) {
+      const before = readdirSync(dir).sort();
+      const io = captureIo();
+      assert.equal(
+        await main(['vmcore', 'save', '--force', ...opts, from, to], { io }),
+        1,
+        `${from} -> ${to}`,
+      );
+      assert.match(io.err, /is the source/);
+      assert.deepEqual(readdirSync(dir).sort(), before, 'no file written, no temporary left');
+      assert.deepEqual(new Uint8Array(readFileSync(from)), elf, 'the source is unchanged');
+    }
   });
 });
