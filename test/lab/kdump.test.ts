@@ -39,6 +39,8 @@ const BOOT_TIMEOUT = 300_000;
 /** dd of ~1.3 GiB from /proc/vmcore under TCG (measured ~30 s per GiB, with margin). */
 const DUMP_TIMEOUT = 600_000;
 const MEMORY_MIB = 1536;
+/** The guest whose capture kernel runs Node (crashkernel=512M). */
+const CAPTURE_NODE_MEMORY_MIB = 2048;
 /** 2 GiB sparse disk: larger than the ELF dump of a 1.5 GiB guest. */
 const DISK_BYTES = 2 ** 31;
 
@@ -527,7 +529,9 @@ describe('kdump: /proc/vmcore read() and mmap in the capture kernel', { timeout:
 
   before(async () => {
     guest = await startGuest({
-      memoryMiB: MEMORY_MIB,
+      // 512 MiB reserved plus the ~340 MiB initramfs and its unpacked copy do not fit in 1536 MiB:
+      // the kernel stops unpacking ("Initramfs unpacking failed: write error") and /boot is missing.
+      memoryMiB: CAPTURE_NODE_MEMORY_MIB,
       append: 'crashkernel=512M',
       log: (l) => process.stderr.write(`lab: ${l}\n`),
     });
