@@ -58,7 +58,6 @@ function unusedIn(dir: string): (rel: string) => boolean {
       /^(license|licence|copying|copyrightnotice)/i.test(base) ||
       /\.(d\.ts|d\.mts|d\.cts|map|md|markdown|ts|html?)$/i.test(base) ||
       /^(changelog|readme|history|authors)/i.test(base) ||
-      /^\.(eslintrc|jshintrc|npmignore|travis)/.test(base) ||
       /(^|\/)(test|tests|doc|docs|typings|example|examples)(\/|$)/.test(rel) ||
       // Prebuilt binaries for musl: Debian is glibc (the addon loaders pick the glibc file there).
       /(^|\/)musl[_-]/.test(rel)
